@@ -1,0 +1,36 @@
+"""What one analysis produced, on either path: the figures the probe and the gate read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .model import Finding
+
+
+@dataclass
+class AnalyzerStats:
+    """One analyzer's share (legacy: mfa, policy, license, stale, alert-manager)."""
+
+    name: str
+    queries: int = 0
+    rows_read: int = 0
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class AnalysisOutcome:
+    path: str  # 'legacy' | 'unified'
+    tenant_id: str
+    data_source_id: str
+    sync_id: str
+    trace_id: str
+    queries: int
+    rows_read: int
+    seconds: float
+    findings: list[Finding]
+    per_analyzer: list[AnalyzerStats] = field(default_factory=list)
+
+    def findings_by_type(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.alert_type for f in self.findings).items()))
