@@ -9,14 +9,11 @@ Redis db 15 flushed, and the JetStream stream deleted, so tests never see each o
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from msp_pipeline.schema import apply_migrations
+from rollout_bench.databases import scratch_database
 from rollout_bench.stack import StackUrls, open_stack
 
 TEST_REDIS_DB = 15
@@ -28,32 +25,17 @@ def stack_urls() -> Iterator[StackUrls]:
         yield urls
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 @pytest.fixture(scope="session")
 def _template_database(stack_urls: StackUrls) -> Iterator[str]:
-    name = f"tmpl_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(stack_urls.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    apply_migrations(_with_database(stack_urls.database_url, name))
-    yield name
-    with psycopg.connect(stack_urls.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(stack_urls.database_url, "tmpl") as url:
+        yield url.rpartition("/")[2]
 
 
 @pytest.fixture
 def database_url(stack_urls: StackUrls, _template_database: str) -> Iterator[str]:
     """A fresh database with the schema applied, dropped after the test."""
-    name = f"test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(stack_urls.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(_template_database)))
-    yield _with_database(stack_urls.database_url, name)
-    with psycopg.connect(stack_urls.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(stack_urls.database_url, "test", template=_template_database) as url:
+        yield url
 
 
 @pytest.fixture

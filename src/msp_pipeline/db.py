@@ -1,6 +1,7 @@
 """Database access that counts every statement against the analysis that issued it.
 
-All pipeline SQL goes through `Db`: it loads the statement by name (sql/*.sql), times
+All pipeline SQL goes through `Db`: it loads the statement by name (sql/*.sql), tags it
+with a leading `/* name */` comment (so pg_stat_statements can be matched to it), times
 it into pipeline_query_duration_seconds{table,operation}, logs it as slow over 1 s, and
 adds one statement (and the rows read) to every `QueryStats` opened with `counting()`.
 """
@@ -20,6 +21,11 @@ from .log import log
 from .metrics import Metrics
 
 SLOW_QUERY_S = 1.0
+
+
+def tagged(name: str, text: str) -> str:
+    """The statement as sent: `/* legacy/mfa_identities */ SELECT ...`."""
+    return f"/* {name} */ {text}"
 
 
 @dataclass
@@ -62,7 +68,7 @@ class Db:
         text = sql.load(name)
         started = time.perf_counter()
         async with self.conn.cursor() as cur:
-            await cur.execute(text, params)
+            await cur.execute(tagged(name, text), params)
             rows = await cur.fetchall() if cur.description else []
         self._record(name, text, started, len(rows))
         return rows
@@ -72,7 +78,7 @@ class Db:
         text = sql.load(name)
         started = time.perf_counter()
         async with self.conn.cursor() as cur:
-            await cur.execute(text, params)
+            await cur.execute(tagged(name, text), params)
             count = cur.rowcount
         self._record(name, text, started, 0)
         return count
@@ -83,7 +89,7 @@ class Db:
         text = sql.load(name)
         started = time.perf_counter()
         async with self.conn.cursor() as cur:
-            await cur.executemany(text, rows)
+            await cur.executemany(tagged(name, text), rows)
         for _ in range(max(len(rows), 1) - 1):
             self._count(0, 0.0, slow=False)
         self._record(name, text, started, 0)
