@@ -15,6 +15,7 @@ import pytest
 
 from rollout_bench.databases import scratch_database
 from rollout_bench.stack import StackUrls, open_stack
+from rollout_bench.streams import reset_pipeline_stream
 
 TEST_REDIS_DB = 15
 
@@ -55,11 +56,9 @@ def redis_url(stack_urls: StackUrls) -> Iterator[str]:
 @pytest.fixture
 def nats_url(stack_urls: StackUrls) -> Iterator[str]:
     """NATS with the pipeline's JetStream stream deleted before and after the test."""
-    from tests.support.jetstream import delete_pipeline_stream
-
-    delete_pipeline_stream(stack_urls.nats_url)
+    reset_pipeline_stream(stack_urls.nats_url)
     yield stack_urls.nats_url
-    delete_pipeline_stream(stack_urls.nats_url)
+    reset_pipeline_stream(stack_urls.nats_url)
 
 
 @pytest.fixture
