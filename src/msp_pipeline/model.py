@@ -265,3 +265,12 @@ class Finding:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.entity_external_id, self.alert_type, self.severity)
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """entities.data_hash: sha256 of the payload's canonical JSON (sorted keys, no spaces)."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
