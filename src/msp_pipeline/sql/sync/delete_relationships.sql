@@ -1,0 +1,3 @@
+DELETE FROM entity_relationships r
+USING unnest(%(parents)s::bigint[], %(children)s::bigint[], %(types)s::text[]) AS d(parent, child, rel)
+WHERE r.parent_entity_id = d.parent AND r.child_entity_id = d.child AND r.relationship_type = d.rel
