@@ -1,0 +1,5 @@
+import sys
+
+from msp_pipeline.processes import main
+
+sys.exit(main())
