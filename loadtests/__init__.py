@@ -1,0 +1,1 @@
+"""Locust scenarios of the rollout gate: load shapes, week scenarios, wire-contract users."""

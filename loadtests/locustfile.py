@@ -1,0 +1,60 @@
+"""Locust entry point of the rollout gate: `locust -f loadtests/locustfile.py` with
+LOADTEST_CONFIG pointing at the run's config (written by `python -m rollout_bench loadtest`).
+
+The shape comes from the config; user classes: SyncTriggerUser (open workload),
+TenantMutationUser, and LinkedFloodUser when LINKED_FLOOD_PER_S is set."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from locust import events
+from locust.runners import MasterRunner, WorkerRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from loadtests import web  # noqa: E402
+from loadtests.config import LoadConfig  # noqa: E402
+from loadtests.recorder import RECORDER  # noqa: E402
+from loadtests.shapes import SHAPES  # noqa: E402
+from loadtests.users import LinkedFloodUser, SyncTriggerUser, TenantMutationUser  # noqa: E402, F401
+
+_CONFIG = LoadConfig.load() if os.environ.get("LOADTEST_CONFIG") else None
+if _CONFIG is not None and float(_CONFIG.extra.get("LINKED_FLOOD_PER_S", "0")) <= 0:
+    del LinkedFloodUser
+
+class LoadShape(SHAPES[_CONFIG.shape if _CONFIG else "smoke"]):  # type: ignore[misc]
+    """The run's shape (the one class Locust picks up)."""
+
+
+@events.init.add_listener
+def on_init(environment: Any, **_: Any) -> None:
+    from rollout_bench.safety import check_load_target
+
+    if _CONFIG is not None:
+        for url in (_CONFIG.redis_url, _CONFIG.database_url, _CONFIG.nats_url):
+            check_load_target(url, os.environ)
+    if environment.web_ui and _CONFIG is not None:
+        web.add_pipeline_page(environment.web_ui.app, _CONFIG)
+
+
+@events.report_to_master.add_listener
+def on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
+    data["rollout"] = RECORDER.drain()
+
+
+@events.worker_report.add_listener
+def on_worker_report(client_id: str, data: dict[str, Any]) -> None:
+    RECORDER.absorb(data.get("rollout"))
+
+
+@events.quitting.add_listener
+def on_quitting(environment: Any, **_: Any) -> None:
+    if _CONFIG is not None and not isinstance(environment.runner, WorkerRunner):
+        RECORDER.write(_CONFIG.out_dir)
+
+
+__all__ = ["LoadShape", "MasterRunner"]

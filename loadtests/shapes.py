@@ -1,0 +1,65 @@
+"""Load shapes: an arrival-rate schedule (syncs per second) over time, as LoadTestShape
+classes with tick(). The workload is open: arrivals follow the schedule whatever the
+pipeline does; tick() only keeps one arrival user per Locust process alive until the end."""
+
+from __future__ import annotations
+
+from locust import LoadTestShape
+
+
+class RateShape(LoadTestShape):
+    """Subclasses set `duration_s` and `rate_at(elapsed_s)`."""
+
+    abstract = True
+    duration_s: float = 60.0
+    description = ""
+    users_per_process = 2  # one arrival user + one mutation user (fixed counts)
+
+    def rate_at(self, elapsed_s: float) -> float:
+        raise NotImplementedError
+
+    def arrivals_between(self, start_s: float, end_s: float) -> float:
+        """Expected arrivals in [start, end) (numeric integral, 0.1 s steps)."""
+        steps = max(1, int((end_s - start_s) / 0.1))
+        width = (end_s - start_s) / steps
+        return sum(self.rate_at(start_s + (i + 0.5) * width) * width for i in range(steps))
+
+    def tick(self) -> tuple[int, float] | None:
+        if self.get_run_time() > self.duration_s:
+            return None
+        return (self.users_per_process, 100.0)
+
+
+class Smoke(RateShape):
+    duration_s = 75.0
+    description = "CI gate: 10 s ramp to 1.5 syncs/s, hold to 75 s"
+
+    def rate_at(self, elapsed_s: float) -> float:
+        return 1.5 * min(1.0, elapsed_s / 10.0)
+
+
+class Standard(RateShape):
+    duration_s = 600.0
+    description = "pre-rollout run: 60 s ramp to 4 syncs/s, hold 10 minutes"
+
+    def rate_at(self, elapsed_s: float) -> float:
+        return 4.0 * min(1.0, elapsed_s / 60.0)
+
+
+class Soak(RateShape):
+    duration_s = 3600.0
+    description = "an hour at 3 syncs/s"
+
+    def rate_at(self, elapsed_s: float) -> float:
+        return 3.0 * min(1.0, elapsed_s / 60.0)
+
+
+class Spike(RateShape):
+    duration_s = 300.0
+    description = "2 syncs/s with a 30 s burst at 20 syncs/s from 120 s"
+
+    def rate_at(self, elapsed_s: float) -> float:
+        return 20.0 if 120.0 <= elapsed_s < 150.0 else 2.0
+
+
+SHAPES: dict[str, type[RateShape]] = {"smoke": Smoke, "standard": Standard, "soak": Soak, "spike": Spike}

@@ -1,0 +1,183 @@
+"""Locust users that speak the pipeline's wire contract only: BullMQ jobs, scheduled_jobs
+rows, graph_source changes and linked.* messages. No Python calls into the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import gevent
+import psycopg
+from gevent.lock import Semaphore
+from locust import User, constant, constant_pacing, task
+from psycopg.types.json import Jsonb
+
+from msp_pipeline.bus import Bus
+from msp_pipeline.events import LinkedEvent
+from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.migration import TenantMigration
+from msp_pipeline.model import ENTITY_TYPES
+from msp_pipeline.subjects import linked_subject, sync_action
+from msp_pipeline.unified.queue import PipelineQueue
+from rollout_bench.sqlfiles import load as load_sql
+from rollout_bench.tenants import MUTATION_KINDS, apply_mutation
+
+from .config import LoadConfig, Tenant
+from .recorder import RECORDER
+from .shapes import SHAPES
+
+
+def _iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat()
+
+
+class SyncTriggerUser(User):
+    """Open workload: one arrival user fires each tenant sync at its intended time (in its
+    own greenlet, so a slow enqueue never delays the next arrival), and measures from the
+    intended time. A sync = one job per entity type, on the path routing chooses."""
+
+    fixed_count = 1
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.config = LoadConfig.load()
+        self.routing = TenantMigration.from_env(self.config.flags)
+        self.shape = SHAPES[self.config.shape]()
+        self.rng = random.Random(self.config.seed)
+        self.loop = asyncio.new_event_loop()
+        self.queue = PipelineQueue(self.config.redis_url, self.config.bullmq_prefix)
+        self.conn = psycopg.connect(self.config.database_url, autocommit=True)
+        self.lock = Semaphore()
+        self.done = False
+
+    def on_stop(self) -> None:
+        self.loop.run_until_complete(self.queue.close())
+        self.loop.close()
+        self.conn.close()
+
+    @task
+    def arrivals(self) -> None:
+        if self.done:
+            gevent.sleep(0.5)
+            return
+        started_mono, started_wall = time.monotonic(), time.time()
+        offset, index = 0.0, 0
+        while offset < self.shape.duration_s:
+            rate = self.shape.rate_at(offset)
+            if rate <= 0:
+                offset += 0.1
+                continue
+            gevent.sleep(max(0.0, started_mono + offset - time.monotonic()))
+            tenant = self.rng.choice(self.config.tenants)
+            gevent.spawn(self.fire, index, tenant, started_wall + offset)
+            index += 1
+            offset += 1.0 / rate
+        self.done = True
+
+    def fire(self, index: int, tenant: Tenant, intended_at: float) -> None:
+        lateness_ms = max(0.0, (time.time() - intended_at) * 1000)
+        RECORDER.observe("lateness_ms", lateness_ms)
+        sync_id = f"{self.config.bullmq_prefix}-{index:06d}"
+        jobs = [SyncJobData(tenant.tenant_id, tenant.data_source_id, t, sync_id, intendedAt=_iso(intended_at))
+                for t in ENTITY_TYPES]
+        path = "unified" if self.routing.should_use_bullmq(tenant.tenant_id) else "legacy"
+        error: Exception | None = None
+        with self.lock:
+            try:
+                self.enqueue_bullmq(jobs) if path == "unified" else self.enqueue_legacy(jobs, intended_at)
+            except Exception as exc:  # reported to Locust as a failed request, counted
+                error = exc
+        done_ms = (time.time() - intended_at) * 1000
+        if error is None:
+            for job in jobs:
+                RECORDER.job(job.job_key, path, tenant.tenant_id, job.intendedAt or "")
+            RECORDER.observe("enqueue_ms", done_ms)
+        RECORDER.count(f"syncs_{path}")
+        self.environment.events.request.fire(request_type="bullmq" if path == "unified" else "legacy",
+                                             name="sync-trigger", response_time=done_ms, response_length=len(jobs),
+                                             exception=error, context={"tenant": tenant.tenant_id})
+
+    def enqueue_bullmq(self, jobs: list[SyncJobData]) -> None:
+        self.loop.run_until_complete(asyncio.gather(*(self.queue.add_sync_job(job) for job in jobs)))
+
+    def enqueue_legacy(self, jobs: list[SyncJobData], intended_at: float) -> None:
+        rows: list[dict[str, Any]] = [{
+            "tenant_id": job.tenantId, "data_source_id": job.dataSourceId, "action": sync_action(job.entityType),
+            "payload": Jsonb(job.to_dict()), "priority": job.priority,
+            "scheduled_at": datetime.fromtimestamp(intended_at, timezone.utc)} for job in jobs]
+        with self.conn.cursor() as cur:
+            cur.executemany(load_sql("loadtests/insert_scheduled_job"), rows)
+
+
+class TenantMutationUser(User):
+    """Changes graph_source between syncs (a user disabled or enabled, a sign-in, the MFA
+    policy edited), only on the tenants the run set aside as mutable."""
+
+    fixed_count = 1
+    wait_time = constant_pacing(2.0)
+
+    def on_start(self) -> None:
+        self.config = LoadConfig.load()
+        self.wait_time = constant_pacing(1.0 / max(0.01, self.config.mutations_per_s))
+        self.rng = random.Random(self.config.seed + 1)
+        self.conn = psycopg.connect(self.config.database_url, autocommit=True)
+
+    def on_stop(self) -> None:
+        self.conn.close()
+
+    @task
+    def mutate(self) -> None:
+        if not self.config.mutable_tenants:
+            gevent.sleep(1)
+            return
+        started = time.perf_counter()
+        error: Exception | None = None
+        try:
+            apply_mutation(self.conn, self.rng.choice(self.config.mutable_tenants), self.rng.choice(MUTATION_KINDS),
+                           self.rng)
+        except psycopg.Error as exc:
+            error = exc
+        self.environment.events.request.fire(request_type="mutation", name="graph_source",
+                                             response_time=(time.perf_counter() - started) * 1000,
+                                             response_length=1, exception=error, context={})
+
+
+class LinkedFloodUser(User):
+    """Publishes linked.* events straight onto NATS (a flood of analysis triggers) at
+    LINKED_FLOOD_PER_S from the config's extra settings."""
+
+    fixed_count = 1
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.config = LoadConfig.load()
+        self.per_s = float(self.config.extra.get("LINKED_FLOOD_PER_S", "0"))
+        self.loop = asyncio.new_event_loop()
+        self.bus = self.loop.run_until_complete(Bus.connect(self.config.nats_url, "load-linked-flood"))
+        self.rng = random.Random(self.config.seed + 2)
+        self.wait_time = constant_pacing(1.0 / self.per_s) if self.per_s > 0 else constant(1)
+
+    def on_stop(self) -> None:
+        self.loop.run_until_complete(self.bus.close())
+        self.loop.close()
+
+    @task
+    def publish(self) -> None:
+        if self.per_s <= 0:
+            return
+        tenant = self.rng.choice(self.config.tenants)
+        entity_type = self.rng.choice(ENTITY_TYPES)
+        event = LinkedEvent.new(tenant_id=tenant.tenant_id, data_source_id=tenant.data_source_id,
+                                entity_type=entity_type, sync_id=f"flood-{self.rng.getrandbits(40):x}", changed=[])
+        started = time.perf_counter()
+        error: Exception | None = None
+        try:
+            self.loop.run_until_complete(self.bus.publish(linked_subject(entity_type), event.to_json()))
+        except Exception as exc:  # reported to Locust as a failed request
+            error = exc
+        self.environment.events.request.fire(request_type="nats", name="linked.*",
+                                             response_time=(time.perf_counter() - started) * 1000,
+                                             response_length=1, exception=error, context={})

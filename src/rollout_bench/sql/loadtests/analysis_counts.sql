@@ -1,0 +1,1 @@
+SELECT path, count(*) FROM analysis_runs GROUP BY path

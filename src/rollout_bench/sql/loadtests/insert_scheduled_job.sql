@@ -1,0 +1,3 @@
+-- The legacy path's wire contract: a due row in scheduled_jobs, due at the intended time.
+INSERT INTO scheduled_jobs (tenant_id, data_source_id, action, payload, priority, scheduled_at)
+VALUES (%(tenant_id)s, %(data_source_id)s, %(action)s, %(payload)s, %(priority)s, %(scheduled_at)s)
