@@ -4,6 +4,8 @@ pipeline does; tick() only keeps one arrival user per Locust process alive until
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from locust import LoadTestShape
 
 
@@ -18,11 +20,17 @@ class RateShape(LoadTestShape):
     def rate_at(self, elapsed_s: float) -> float:
         raise NotImplementedError
 
-    def arrivals_between(self, start_s: float, end_s: float) -> float:
-        """Expected arrivals in [start, end) (numeric integral, 0.1 s steps)."""
-        steps = max(1, int((end_s - start_s) / 0.1))
-        width = (end_s - start_s) / steps
-        return sum(self.rate_at(start_s + (i + 0.5) * width) * width for i in range(steps))
+    def arrival_offsets(self, step_s: float = 0.01) -> Iterator[float]:
+        """Intended arrival times (seconds from start): an arrival each time the integral of
+        the rate crosses the next whole number — uniform spacing that follows ramps and
+        bursts exactly, the same every run."""
+        accumulated, elapsed = 0.0, 0.0
+        while elapsed < self.duration_s:
+            accumulated += self.rate_at(elapsed) * step_s
+            elapsed += step_s
+            while accumulated >= 1.0:
+                accumulated -= 1.0
+                yield round(elapsed, 4)
 
     def tick(self) -> tuple[int, float] | None:
         if self.get_run_time() > self.duration_s:

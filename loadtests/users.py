@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from types import MethodType
 from datetime import datetime, timezone
 from typing import Any
 
@@ -64,17 +65,10 @@ class SyncTriggerUser(User):
             gevent.sleep(0.5)
             return
         started_mono, started_wall = time.monotonic(), time.time()
-        offset, index = 0.0, 0
-        while offset < self.shape.duration_s:
-            rate = self.shape.rate_at(offset)
-            if rate <= 0:
-                offset += 0.1
-                continue
+        for index, offset in enumerate(self.shape.arrival_offsets()):
             gevent.sleep(max(0.0, started_mono + offset - time.monotonic()))
             tenant = self.rng.choice(self.config.tenants)
             gevent.spawn(self.fire, index, tenant, started_wall + offset)
-            index += 1
-            offset += 1.0 / rate
         self.done = True
 
     def fire(self, index: int, tenant: Tenant, intended_at: float) -> None:
@@ -101,7 +95,10 @@ class SyncTriggerUser(User):
                                              exception=error, context={"tenant": tenant.tenant_id})
 
     def enqueue_bullmq(self, jobs: list[SyncJobData]) -> None:
-        self.loop.run_until_complete(asyncio.gather(*(self.queue.add_sync_job(job) for job in jobs)))
+        async def add_all() -> None:
+            await asyncio.gather(*(self.queue.add_sync_job(job) for job in jobs))
+
+        self.loop.run_until_complete(add_all())
 
     def enqueue_legacy(self, jobs: list[SyncJobData], intended_at: float) -> None:
         rows: list[dict[str, Any]] = [{
@@ -121,7 +118,7 @@ class TenantMutationUser(User):
 
     def on_start(self) -> None:
         self.config = LoadConfig.load()
-        self.wait_time = constant_pacing(1.0 / max(0.01, self.config.mutations_per_s))
+        self.wait_time = MethodType(constant_pacing(1.0 / max(0.01, self.config.mutations_per_s)), self)
         self.rng = random.Random(self.config.seed + 1)
         self.conn = psycopg.connect(self.config.database_url, autocommit=True)
 
@@ -158,7 +155,7 @@ class LinkedFloodUser(User):
         self.loop = asyncio.new_event_loop()
         self.bus = self.loop.run_until_complete(Bus.connect(self.config.nats_url, "load-linked-flood"))
         self.rng = random.Random(self.config.seed + 2)
-        self.wait_time = constant_pacing(1.0 / self.per_s) if self.per_s > 0 else constant(1)
+        self.wait_time = MethodType(constant_pacing(1.0 / self.per_s) if self.per_s > 0 else constant(1), self)
 
     def on_stop(self) -> None:
         self.loop.run_until_complete(self.bus.close())

@@ -44,11 +44,10 @@ class AnalysisRow:
     comparison: dict[str, Any] | None
 
 
-def job_latencies_ms(conn: psycopg.Connection[Any]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {p: [] for p in PATHS}
-    for path, _key, latency_ms, _started in conn.execute(load("collect/job_latencies")):
-        out[path].append(max(0.0, float(latency_ms)))
-    return out
+def job_first_attempts(conn: psycopg.Connection[Any]) -> list[tuple[str, float, float]]:
+    """(path, job latency ms, started at as epoch seconds) of each job's first attempt."""
+    return [(path, max(0.0, float(latency_ms)), started.timestamp())
+            for path, _key, latency_ms, started in conn.execute(load("collect/job_latencies"))]
 
 
 def job_totals(conn: psycopg.Connection[Any], enqueued: Iterable[Mapping[str, Any]]) -> JobTotals:

@@ -178,7 +178,7 @@ def evaluate(gate: Gate, summary: Mapping[str, Any]) -> GateResult:
     bound = e.offset if e.right_path is None else _number(lookup(summary, e.right_path), e.right_path) * e.factor + e.offset
     ok = OPERATORS[e.op](observed, bound) and not math.isnan(observed)
     note = "" if e.right_path is None else f"bound {bound:.4g}"
-    return GateResult(gate.name, gate.kind, f"{e.left} {target}", observed, samples, "pass" if ok else "fail", note)
+    return GateResult(gate.name, gate.kind, target, observed, samples, "pass" if ok else "fail", note)
 
 
 def evaluate_all(gates: list[Gate], summary: Mapping[str, Any], week: int) -> list[GateResult]:

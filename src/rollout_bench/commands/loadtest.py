@@ -1,0 +1,35 @@
+"""`python -m rollout_bench loadtest --week N --profile P` (what `make loadtest` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("loadtest", help="run the rollout gate for one week")
+    parser.add_argument("--week", required=True, help="rollout week 1..7")
+    parser.add_argument("--profile", default="smoke", help="smoke | standard | soak | spike")
+    parser.add_argument("--stack", default=os.environ.get("STACK", "auto"))
+    parser.add_argument("--release", default=os.environ.get("RELEASE", ""))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=1, help="Locust processes")
+    parser.add_argument("--gates", type=Path, default=Path("ops/gates.toml"))
+    parser.add_argument("--ui", action="store_true", help="Locust web UI on 127.0.0.1:8089")
+    parser.add_argument("--keep-database", action="store_true", help="keep the run's scratch database")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import UserError
+    from ..loadtest import LoadtestOptions, LoadtestRun
+
+    try:
+        week = int(args.week)
+    except ValueError:
+        raise UserError(f"WEEK={args.week!r} is not a rollout week; allowed: 1, 2, 3, 4, 5, 6, 7") from None
+    options = LoadtestOptions(week=week, profile=args.profile, stack=args.stack, release=args.release,
+                              seed=args.seed, ui=args.ui, processes=args.processes, gates_file=args.gates,
+                              keep_database=args.keep_database)
+    return LoadtestRun(options).execute()

@@ -1,0 +1,5 @@
+"""report.html with its PNG plots."""
+
+from .html import write_report
+
+__all__ = ["write_report"]
