@@ -1,0 +1,9 @@
+"""The new path: BullMQ queue and worker (`queue`, `worker`), context loader (`context`),
+unified analysis and alert manager (`analysis`, `alerts`), and the `unified-analyzer`
+process role (`service`)."""
+
+from .analysis import COMPARISON_ONLY_QUERIES, UNIFIED_QUERIES, ComparisonHook, run_unified_analysis
+from .context import TenantContext, load_context, load_tenant_context
+
+__all__ = ["COMPARISON_ONLY_QUERIES", "UNIFIED_QUERIES", "ComparisonHook", "TenantContext",
+           "load_context", "load_tenant_context", "run_unified_analysis"]

@@ -1,0 +1,2 @@
+-- Health check: the server answers a query.
+SELECT 1
