@@ -27,7 +27,7 @@ class ProbeRequest:
     profile: str
     seed: int = 1
     paths: tuple[str, ...] = PATHS
-    legacy_quirks: Quirks = Quirks.legacy()
+    legacy_quirks: Quirks = Quirks()
 
 
 def finding_keys(findings: list[Finding]) -> Counter[tuple[str, str, str, str]]:

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--profile", required=True, help="tenant profile (fixtures/profiles/NAME.toml)")
     parser.add_argument("--path", choices=("legacy", "unified", "both"), default="both")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--legacy-quirks", default="all",
+    parser.add_argument("--legacy-quirks", default="none",
                         help=f"legacy quirks on: all, none, or a comma list of {', '.join(Quirks.names())}")
     parser.add_argument("--stack", default=os.environ.get("STACK", "auto"))
     parser.set_defaults(func=run)

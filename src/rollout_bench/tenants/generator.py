@@ -157,7 +157,7 @@ class _Builder:
             policy("MFA for Office 365", "enabled", ids("partial_mfa"), ["mfa"], apps=["Office365"]),
             policy("Block legacy authentication", "enabled", ["All"], ["block"], exclude_users=uncovered),
             policy("MFA pilot (report-only)", "enabledForReportingButNotEnforced", ids("report_only"), ["mfa"]),
-            policy("Old MFA policy", "disabled", ["All"], ["mfa"]),
+            policy("Old MFA policy", "disabled", ids("no_mfa"), ["mfa"]),
             policy("Require compliant device", "enabled", [], ["compliantDevice"], exclude_users=uncovered,
                    include_groups=[devices]),
             policy("Guest terms of use", "enabled", ["GuestsOrExternalUsers"], ["mfa"]),

@@ -1,0 +1,110 @@
+"""The legacy scheduler (the `scheduler` role): polls scheduled_jobs every
+LEGACY_POLL_INTERVAL_S (60 s in production) and runs what is due, within each tenant's
+concurrency limit. Failures retry after 300 s; after attempts_max the job is `broken`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from ..db import Db
+from ..job_runs import record_finish, record_start
+from ..jobs import LEGACY_RETRY_DELAY_S, JobError, SyncJobData
+from ..log import log
+from ..metrics import Metrics
+from ..pool import db_session, open_pool
+from ..settings import Settings
+from ..subjects import sync_action
+
+HandleJob = Callable[[SyncJobData], Awaitable[SyncJobData | None]]
+PATH = "legacy"
+
+
+class LegacyScheduler:
+    def __init__(self, settings: Settings, metrics: Metrics, routing: Any, handle_job: HandleJob, *,
+                 retry_delay_s: float = LEGACY_RETRY_DELAY_S, max_in_flight: int = 10) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.routing = routing
+        self.handle_job = handle_job
+        self.retry_delay_s = retry_delay_s
+        self.max_in_flight = max_in_flight
+        self._pool: AsyncConnectionPool | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._pool = await open_pool(self.settings.database_url, max_size=self.max_in_flight + 2)
+        log("LegacyScheduler", "start", "polling scheduled_jobs", poll_interval_s=self.settings.legacy_poll_interval_s)
+        try:
+            while not stop.is_set():
+                await self.poll_once()
+                try:
+                    await asyncio.wait_for(stop.wait(), self.settings.legacy_poll_interval_s)
+                except asyncio.TimeoutError:
+                    pass
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight)
+        finally:
+            await self._pool.close()
+
+    async def poll_once(self) -> int:
+        """Claims what is due (up to the free slots) and starts it; returns how many."""
+        assert self._pool is not None
+        free = self.max_in_flight - len(self._in_flight)
+        async with db_session(self._pool, self.metrics) as db:
+            self.metrics.queue_depth.labels(PATH).set((await db.fetch("legacy/scheduler/due_backlog"))[0][0])
+            if free <= 0:
+                return 0
+            claimed = await db.fetch("legacy/scheduler/claim_due_jobs", {"limit": free})
+        for row in claimed:
+            task = asyncio.create_task(self._run_job(*row))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(claimed)
+
+    async def wait_idle(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight)
+
+    async def _run_job(self, job_id: int, tenant_id: str, payload: Any, attempt: int, attempts_max: int,
+                       scheduled_at: datetime, priority: int) -> None:
+        assert self._pool is not None
+        async with db_session(self._pool, self.metrics) as db:
+            try:
+                job = SyncJobData.from_dict(payload)
+            except JobError as exc:
+                await db.execute("legacy/scheduler/break_job", {"id": job_id, "error": str(exc)})
+                self.metrics.dead_letters.labels("scheduled_jobs", "bad payload").inc()
+                log("LegacyScheduler", "bad-job", str(exc), level="warn", jobId=job_id, tenantId=tenant_id)
+                return
+            started = datetime.now(timezone.utc)
+            self.metrics.queue_latency.labels(PATH).observe(
+                max(0.0, (started - (job.intended_at or scheduled_at)).total_seconds()))
+            run_id = await record_start(db, job, path=PATH, attempt=attempt, enqueued_at=scheduled_at)
+            try:
+                next_page = await self.handle_job(job)
+            except Exception as exc:  # the job failed: retry later or mark broken, never lose it
+                await self._fail(db, job_id, run_id, exc)
+                return
+            await db.execute("legacy/scheduler/complete_job", {"id": job_id})
+            await record_finish(db, run_id)
+            self.metrics.jobs.labels(PATH, "completed").inc()
+            if next_page is not None:
+                await db.execute("legacy/scheduler/insert_job", {
+                    "tenant_id": next_page.tenantId, "data_source_id": next_page.dataSourceId,
+                    "action": sync_action(next_page.entityType), "payload": Jsonb(next_page.to_dict()),
+                    "priority": next_page.priority})
+
+    async def _fail(self, db: Db, job_id: int, run_id: int, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        status = (await db.fetch("legacy/scheduler/fail_job", {"id": job_id, "error": error[:2000],
+                                                               "retry_after_s": self.retry_delay_s}))[0][0]
+        await record_finish(db, run_id, error=error[:2000])
+        self.metrics.jobs.labels(PATH, status).inc()
+        self.metrics.errors.labels("LegacyScheduler", type(exc).__name__).inc()
+        log("LegacyScheduler", "job-failed", error, level="error", jobId=job_id, status=status)

@@ -1,0 +1,3 @@
+UPDATE entity_alerts
+SET status = 'resolved', resolved_at = now(), updated_at = now()
+WHERE id = %(id)s

@@ -1,0 +1,1 @@
+UPDATE scheduled_jobs SET status = 'broken', error = %(error)s WHERE id = %(id)s
