@@ -14,10 +14,12 @@ import nats
 from nats.aio.msg import Msg
 import psycopg
 import pytest
+import redis
 from nats.js.errors import NotFoundError
 from psycopg.types.json import Jsonb
 
 from msp_pipeline.bus import Bus
+from msp_pipeline.comparison import MISMATCH_LIST
 from msp_pipeline.events import LinkedEvent
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.migration import TenantMigration
@@ -178,12 +180,20 @@ def test_comparison_for_a_legacy_tenant_records_without_alerts(pipeline_env: dic
                                    what="comparison row")
             await asyncio.sleep(0.2)
             assert svc.analysis_events == []  # legacy owns this tenant's alerts and events
+            assert svc.metrics.registry.get_sample_value(
+                "pipeline_comparison_mismatches_total", {"alert_type": "mfa_not_enforced"}) == 1
 
     asyncio.run(scenario())
     [(comparison,)] = db_rows(database_url, "SELECT comparison FROM analysis_runs")
     assert comparison["alertsWritten"] is False
     assert comparison["mismatched"] >= 1 and comparison["ignored"] >= 2
     assert db_rows(database_url, "SELECT count(*) FROM entity_alerts") == [(0,)]
+    reported = redis.Redis.from_url(pipeline_env["REDIS_URL"])
+    try:
+        [kept] = reported.lrange(MISMATCH_LIST, 0, -1)
+    finally:
+        reported.close()
+    assert json.loads(kept)["syncId"] == "sync-d"
 
 
 def test_tenant_on_legacy_without_comparison_is_left_alone(pipeline_env: dict[str, str], database_url: str) -> None:

@@ -90,3 +90,26 @@ def test_redis_monitor_tracks_up_and_depth() -> None:
     assert value("pipeline_errors_total", module="RedisMonitor", error_type="redis_down") == 1
     queue.fail = False
     assert asyncio.run(monitor.check()) is True and value("pipeline_redis_up") == 1
+
+
+def test_comparison_ignore_parsing() -> None:
+    from msp_pipeline.settings import ConfigError
+    from msp_pipeline.unified.comparing import ignored_quirks
+
+    assert ignored_quirks({}) == {"policy_gap_never_raised", "license_waste_reads_stale_tag"}
+    assert ignored_quirks({"COMPARISON_IGNORE": "none"}) == frozenset()
+    assert ignored_quirks({"COMPARISON_IGNORE": " mfa_resolve_bug , "}) == {"mfa_resolve_bug"}
+    with pytest.raises(ConfigError, match=r"COMPARISON_IGNORE='mfa,typo' is not allowed: 'mfa' is not a quirk"):
+        ignored_quirks({"COMPARISON_IGNORE": "mfa,typo"})
+
+
+def test_settle_window_from_env() -> None:
+    from msp_pipeline.migration import TenantMigration
+    from msp_pipeline.settings import ConfigError, Settings
+    from msp_pipeline.unified.service import UnifiedAnalyzerService
+
+    settings = Settings("postgresql://x", "redis://x", "nats://x")
+    assert UnifiedAnalyzerService(settings, Metrics(), TenantMigration(), env={}).settle_s == 5.0
+    assert UnifiedAnalyzerService(settings, Metrics(), TenantMigration(), env={"UNIFIED_SETTLE_S": "0.5"}).settle_s == 0.5
+    with pytest.raises(ConfigError, match="UNIFIED_SETTLE_S='soon' is not allowed"):
+        UnifiedAnalyzerService(settings, Metrics(), TenantMigration(), env={"UNIFIED_SETTLE_S": "soon"})
