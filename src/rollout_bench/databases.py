@@ -48,3 +48,15 @@ def scratch_database(server_url: str, prefix: str, *, keep: bool = False, migrat
     finally:
         if not keep:
             drop_database(server_url, name)
+
+
+def enable_pg_stat_statements(url: str) -> bool:
+    """Creates the pg_stat_statements view in this database; False when the server does
+    not preload the module (the query-count cross-check is then reported as unavailable)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
+        except psycopg.Error:
+            return False
+    return True

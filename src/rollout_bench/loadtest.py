@@ -20,7 +20,7 @@ from loadtests.weeks import WEEKS, WeekScenario
 from msp_pipeline.migration import TenantMigration
 
 from . import collect
-from .databases import scratch_database
+from .databases import enable_pg_stat_statements, scratch_database
 from .errors import UserError
 from .gates import load_gates
 from .load import LoadResult, run_load
@@ -79,6 +79,8 @@ class LoadtestRun:
             for url in (urls.redis_url, urls.nats_url, urls.database_url):
                 check_load_target(url, os.environ)
             with scratch_database(urls.database_url, "loadtest", keep=o.keep_database) as database_url:
+                if not enable_pg_stat_statements(database_url):
+                    progress("pg_stat_statements is not loaded: the query-count cross-check is skipped")
                 tenants = self._load_tenants(database_url)
                 ids = [t.tenant_id for t in tenants]
                 flags = self.scenario.flags(ids)
