@@ -85,6 +85,10 @@ def analyses(conn: psycopg.Connection[Any]) -> list[AnalysisRow]:
             for path, analyzer, tenant, sync, q, r, f, a, c, _at, cmp in conn.execute(load("collect/analyses"))]
 
 
+def analysis_queries_by_path(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    return {path: int(n) for path, n in conn.execute(load("collect/analysis_queries_by_path"))}
+
+
 def active_findings(conn: psycopg.Connection[Any]) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = defaultdict(list)
     for tenant, etype, ext, alert_type, severity, subject in conn.execute(load("collect/active_alerts")):

@@ -33,6 +33,7 @@ from .stack import open_stack
 from .streams import reset_pipeline_stream
 from .supervisor import Supervisor
 from .tenants import SyntheticTenant, generate_tenants, write_tenants
+from .warmup import warm_up
 
 SETTLE_MARGIN_S = 3.0
 
@@ -98,6 +99,9 @@ class LoadtestRun:
                     progress(f"pipeline: starting {', '.join(self.scenario.roles)}")
                     for role in self.scenario.roles:
                         supervisor.start(role)
+                    took = warm_up(tenants, routing, database_url, urls.redis_url, prefix,
+                                   timeout_s=60 + 3 * float(env.get("LEGACY_POLL_INTERVAL_S", "60")))
+                    progress(f"pipeline: warmed up in {took:.1f} s (warm-up syncs are not measured)")
                     with QueueDepthSampler(database_url, urls.redis_url, prefix) as sampler:
                         progress(f"load: shape {self.profile.shape} ({'web UI on 127.0.0.1:8089' if o.ui else 'headless'})")
                         load = run_load(self.out / "load_config.json", self.out, processes=o.processes, ui=o.ui)

@@ -43,12 +43,12 @@ def queries_samples(rows: Iterable[AnalysisRow]) -> dict[str, list[int]]:
     return out
 
 
-def queries_check(rows: Sequence[AnalysisRow], statement_calls: Mapping[str, int] | None) -> dict[str, Any]:
+def queries_check(counted_by_path: Mapping[str, int], statement_calls: Mapping[str, int] | None) -> dict[str, Any]:
     """Per path: statements counted per analysis against pg_stat_statements' calls for the
     same statements over the run (they must agree within 5 %)."""
     out: dict[str, Any] = {"pg_stat_statements": statement_calls is not None}
     for path in PATHS:
-        counted = sum(r.queries for r in rows if r.path == path)
+        counted = int(counted_by_path.get(path, 0))
         if statement_calls is None or counted == 0:
             out[path] = {"counted": counted, "pg_stat_statements": None, "deviation": None}
             continue

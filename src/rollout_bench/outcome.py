@@ -110,7 +110,7 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
                            "unified_tenants_analysed": len(by_path["unified"]),
                            "legacy_tenants_analysed": len(by_path["legacy"])},
         "comparison": collect.comparison_totals(rows),
-        "queries_check": measure.queries_check(rows, collect.statement_calls(conn)),
+        "queries_check": measure.queries_check(collect.analysis_queries_by_path(conn), collect.statement_calls(conn)),
         "cohort": measure.cohort([t.tenant_id for t in r.tenants], on_new, r.load.jobs),
         "legacy_touch": {"scheduled_jobs_rows": collect.scheduled_jobs_rows(conn),
                          "legacy_analyses": sum(1 for row in rows if row.path == "legacy"),

@@ -5,4 +5,5 @@ SELECT job_key,
        count(*) FILTER (WHERE status = 'failed') AS failed,
        count(*) FILTER (WHERE status = 'running') AS running
 FROM job_runs
+WHERE sync_id NOT LIKE 'warmup-%%'
 GROUP BY job_key
