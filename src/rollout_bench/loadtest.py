@@ -29,7 +29,7 @@ from .outcome import RunRecord, finish_run
 from .results import new_run_id, run_dir
 from .safety import check_load_target
 from .sampler import QueueDepthSampler
-from .stack import open_stack
+from .stack import running_stack
 from .streams import reset_pipeline_stream
 from .supervisor import Supervisor
 from .tenants import SyntheticTenant, generate_tenants, write_tenants
@@ -76,7 +76,8 @@ class LoadtestRun:
         o, progress = self.options, self.progress
         started_at = datetime.now(timezone.utc)
         progress(f"run {self.run_id}: week {o.week} ({self.scenario.title}), profile {o.profile}")
-        with open_stack(o.stack) as urls:
+        with running_stack(o.stack) as stack:
+            urls = stack.urls
             for url in (urls.redis_url, urls.nats_url, urls.database_url):
                 check_load_target(url, os.environ)
             with scratch_database(urls.database_url, "loadtest", keep=o.keep_database) as database_url:
@@ -113,7 +114,7 @@ class LoadtestRun:
                 record = RunRecord(
                     run_id=self.run_id, options=o, scenario=self.scenario, profile=self.profile, flags=flags,
                     env=env, started_at=started_at, tenants=tenants, routing=routing, mutable=set(mutable),
-                    load=load, sampler=sampler, scrapes=scrapes, exit_codes=exit_codes, stack_mode=urls_mode(),
+                    load=load, sampler=sampler, scrapes=scrapes, exit_codes=exit_codes, stack_mode=stack.mode,
                     nats_url=urls.nats_url)
                 with psycopg.connect(database_url) as conn:
                     return finish_run(record, conn, self.gates, self.out, progress)
@@ -148,6 +149,3 @@ class LoadtestRun:
                 time.sleep(1.0)
         self.progress("drain: timed out; what is left is reported as lost")
 
-
-def urls_mode() -> str:
-    return os.environ.get("ROLLOUT_STACK_MODE", "auto")

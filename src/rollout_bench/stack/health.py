@@ -6,6 +6,8 @@ Each check returns None when the server answers, else a one-line reason.
 from __future__ import annotations
 
 import asyncio
+import socket
+from urllib.parse import urlsplit
 import concurrent.futures
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -59,13 +61,18 @@ def check_redis(url: str) -> str | None:
 
 async def _check_nats(url: str) -> str | None:
     errors: list[str] = []
+    parts = urlsplit(url)
+    try:  # nats-py can wait forever on a refused first connection: ask TCP first
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222), CHECK_TIMEOUT_S).close()
+    except OSError as exc:
+        return f"connect failed: {one_line(exc)}"
 
     async def record(exc: Exception) -> None:
         errors.append(one_line(exc))
 
     try:
-        nc = await nats.connect(url, connect_timeout=int(CHECK_TIMEOUT_S), allow_reconnect=False,
-                                max_reconnect_attempts=0, error_cb=record)
+        nc = await asyncio.wait_for(nats.connect(url, connect_timeout=int(CHECK_TIMEOUT_S), allow_reconnect=False,
+                                                 max_reconnect_attempts=0, error_cb=record), CHECK_TIMEOUT_S * 2)
     except Exception as exc:  # nats-py raises several unrelated types (NoServersError, OSError, ...)
         detail = errors[-1] if errors else one_line(exc)
         return f"connect failed: {detail}"

@@ -1,0 +1,62 @@
+"""testcontainers: Redis 7, NATS 2 with JetStream, Postgres 16 with pg_stat_statements.
+Needs a Docker engine; `docker_available()` says whether one answers, and why not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InfrastructureError
+from .base import RunningStack
+from .urls import StackUrls
+
+
+def docker_available() -> str | None:
+    """None when a Docker engine answers, else the reason."""
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception as exc:  # any failure means: no engine here
+        return f"no Docker engine answers ({type(exc).__name__})"
+    return None
+
+
+class ContainerStack(RunningStack):
+    def __init__(self, urls: StackUrls, reason: str, containers: list[Any]) -> None:
+        super().__init__(urls, "containers", reason, owned=True)
+        self.containers = containers
+
+    @classmethod
+    def start(cls, reason: str) -> ContainerStack:
+        problem = docker_available()
+        if problem:
+            raise InfrastructureError(f"containers: {problem}; use STACK=embedded or STACK=external")
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.redis import RedisContainer
+
+        started: list[Any] = []
+        try:
+            redis = RedisContainer("redis:7").start()
+            started.append(redis)
+            nats = DockerContainer("nats:2").with_command("-js").with_exposed_ports(4222).start()
+            started.append(nats)
+            postgres = PostgresContainer("postgres:16", username="postgres", password="postgres", dbname="postgres")
+            postgres.with_command("postgres -c shared_preload_libraries=pg_stat_statements")
+            started.append(postgres.start())
+        except Exception:
+            for container in started:
+                container.stop()
+            raise
+        urls = StackUrls(
+            f"redis://{redis.get_container_host_ip()}:{redis.get_exposed_port(6379)}/0",
+            f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}",
+            f"postgresql://postgres:postgres@{postgres.get_container_host_ip()}:{postgres.get_exposed_port(5432)}/postgres",
+        )
+        stack = cls(urls, reason, started)
+        stack.check_pg_stat_statements(create=True)
+        return stack
+
+    def stop(self) -> None:
+        for container in self.containers:
+            container.stop()

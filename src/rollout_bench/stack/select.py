@@ -1,0 +1,85 @@
+"""STACK=auto|external|containers|embedded: which stack serves, and why (one line)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import InfrastructureError
+from .base import RunningStack, check_mode
+from .containers import ContainerStack, docker_available
+from .embedded import EmbeddedStack
+from .urls import URL_VARIABLES, StackUrls
+
+STATE_DIR = Path(".stack")
+STATE_FILE = STATE_DIR / "state.json"
+
+
+def external_stack(env: Mapping[str, str], reason: str) -> RunningStack:
+    missing = [name for name in URL_VARIABLES if not env.get(name)]
+    if missing:
+        raise InfrastructureError(f"external stack: {', '.join(missing)} not set; set all of {', '.join(URL_VARIABLES)}")
+    stack = RunningStack(StackUrls(env["REDIS_URL"], env["NATS_URL"], env["DATABASE_URL"]), "external", reason,
+                         owned=False)
+    problems = {name: why for name, why in stack.health().items() if why}
+    if problems:
+        name, why = next(iter(problems.items()))
+        raise InfrastructureError(f"external {name} does not answer: {why}")
+    stack.check_pg_stat_statements()
+    return stack
+
+
+def stack_up_state() -> RunningStack | None:
+    """The stack `stack up` left running, if it still answers."""
+    if not STATE_FILE.is_file():
+        return None
+    state = json.loads(STATE_FILE.read_text())
+    reason = f"left up by `stack up` ({STATE_FILE})"
+    if state["mode"] == "embedded":
+        stack: RunningStack = EmbeddedStack.from_state(state, reason)
+    else:
+        stack = RunningStack(StackUrls.from_env(state["urls"]), state["mode"], reason, owned=False)
+    return stack if not any(stack.health().values()) else None
+
+
+def start_stack(mode: str = "auto", *, env: Mapping[str, str] | None = None, redis_aof: bool = False,
+                use_state: bool = True) -> RunningStack:
+    environment = os.environ if env is None else env
+    check_mode(mode)
+    if mode == "auto":
+        found = stack_up_state() if use_state else None
+        if found:
+            return found
+        if all(environment.get(name) for name in URL_VARIABLES):
+            return external_stack(environment, "REDIS_URL, NATS_URL, DATABASE_URL are set")
+        problem = docker_available()
+        if problem is None:
+            return ContainerStack.start("a Docker engine answers")
+        return EmbeddedStack.start(f"URLs not set and {problem}", redis_aof=redis_aof)
+    if mode == "external":
+        return external_stack(environment, "STACK=external")
+    if mode == "containers":
+        return ContainerStack.start("STACK=containers")
+    return EmbeddedStack.start("STACK=embedded", redis_aof=redis_aof)
+
+
+@contextmanager
+def running_stack(mode: str = "auto", *, redis_aof: bool = False, quiet: bool = False) -> Iterator[RunningStack]:
+    """The running stack; what this call started is stopped on exit, Ctrl-C or error."""
+    stack = start_stack(mode, redis_aof=redis_aof)
+    if not quiet:
+        print(stack.describe(), file=sys.stderr, flush=True)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def open_stack(mode: str = "auto", *, redis_aof: bool = False) -> Iterator[StackUrls]:
+    with running_stack(mode, redis_aof=redis_aof) as stack:
+        yield stack.urls
