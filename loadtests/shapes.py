@@ -46,6 +46,14 @@ class Smoke(RateShape):
         return 1.5 * min(1.0, elapsed_s / 10.0)
 
 
+class Tiny(RateShape):
+    duration_s = 20.0
+    description = "tests only: 20 s at 2 syncs/s"
+
+    def rate_at(self, elapsed_s: float) -> float:
+        return 2.0
+
+
 class Standard(RateShape):
     duration_s = 600.0
     description = "pre-rollout run: 60 s ramp to 4 syncs/s, hold 10 minutes"
@@ -70,4 +78,4 @@ class Spike(RateShape):
         return 20.0 if 120.0 <= elapsed_s < 150.0 else 2.0
 
 
-SHAPES: dict[str, type[RateShape]] = {"smoke": Smoke, "standard": Standard, "soak": Soak, "spike": Spike}
+SHAPES: dict[str, type[RateShape]] = {"tiny": Tiny, "smoke": Smoke, "standard": Standard, "soak": Soak, "spike": Spike}

@@ -9,19 +9,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from msp_pipeline.model import TenantSnapshot, normalize, relationships_of
 from msp_pipeline.rules import Quirks, all_findings
 from rollout_bench.errors import UserError
-from rollout_bench.tenants import SyntheticTenant, describe, generate_tenant, load_profile
+from rollout_bench.tenants import describe, generate_tenant, load_profile
+from tests.support.snapshots import snapshot_of
 
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
-
-
-def snapshot_of(tenant: SyntheticTenant) -> TenantSnapshot:
-    entities = [(etype, p["id"], normalize(etype, p), ()) for etype, rows in tenant.payloads.items() for p in rows]
-    memberships = [(rtype, parent, child) for etype, rows in tenant.payloads.items() for p in rows
-                   for _pt, parent, _ct, child, rtype in relationships_of(etype, p["id"], p)]
-    return TenantSnapshot.from_rows(tenant.tenant_id, entities, memberships)
 
 
 def keyed(findings) -> Counter:

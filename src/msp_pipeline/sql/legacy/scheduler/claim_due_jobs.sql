@@ -18,6 +18,10 @@ WITH running AS (
 ), claimed AS (
     SELECT j.id FROM scheduled_jobs j
     WHERE j.id IN (SELECT id FROM allowed)
+      -- re-checked on the latest row version once locked: another scheduler may have
+      -- claimed it after this statement's snapshot was taken
+      AND (j.status = 'pending' OR (j.status = 'failed' AND j.next_retry_at <= now()))
+      AND j.attempts < j.attempts_max
     ORDER BY j.priority DESC, j.scheduled_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
