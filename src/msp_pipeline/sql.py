@@ -10,12 +10,17 @@ _TABLE = re.compile(r"\b(?:from|into|update|join)\s+([a-z_]+)", re.IGNORECASE)
 
 
 @cache
-def load(name: str) -> str:
-    """load('legacy/mfa_identities') -> the text of sql/legacy/mfa_identities.sql"""
-    path = resources.files("msp_pipeline") / "sql" / f"{name}.sql"
+def read_sql(package: str, name: str) -> str:
+    """The text of <package>/sql/<name>.sql (the harness keeps its SQL the same way)."""
+    path = resources.files(package) / "sql" / f"{name}.sql"
     if not path.is_file():
-        raise FileNotFoundError(f"no SQL file sql/{name}.sql in msp_pipeline")
+        raise FileNotFoundError(f"no SQL file sql/{name}.sql in {package}")
     return path.read_text()
+
+
+def load(name: str) -> str:
+    """load('legacy/analyzers/identities') -> the text of sql/legacy/analyzers/identities.sql"""
+    return read_sql("msp_pipeline", name)
 
 
 @cache

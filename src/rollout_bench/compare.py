@@ -99,11 +99,9 @@ def trend_plot(release_dirs: list[Path], out: Path) -> Path | None:
     """p99 job latency and analysis time of the new path over stored releases."""
     if not release_dirs:
         return None
-    import matplotlib
+    from .report.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = [d.name for d in release_dirs]
     summaries = [read_summary(d) for d in release_dirs]
     fig, ax = plt.subplots(figsize=(8, 4))

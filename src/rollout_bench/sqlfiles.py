@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
+from msp_pipeline.sql import read_sql
 
 
-@cache
 def load(name: str) -> str:
-    path = resources.files("rollout_bench") / "sql" / f"{name}.sql"
-    if not path.is_file():
-        raise FileNotFoundError(f"no SQL file sql/{name}.sql in rollout_bench")
-    return path.read_text()
+    return read_sql("rollout_bench", name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import atexit
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InfrastructureError
+from .stack.processes import free_port
 
 STOP_GRACE_S = 30.0
 READY_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -8,7 +8,8 @@ from typing import Any
 PATH_COLOURS = {"legacy": "tab:orange", "unified": "tab:blue"}
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (chosen here, not at import)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,7 +19,7 @@ def _pyplot() -> Any:
 
 
 def latency_distribution(path: Path, samples: dict[str, list[float]], gate_ms: float | None) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, values in samples.items():
         positive = sorted(v for v in values if v > 0)
@@ -48,7 +49,7 @@ def _log_bins(values: list[float]) -> list[float]:
 
 
 def queries_vs_size(path: Path, points: dict[str, list[list[float]]], gate: float | None) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, pairs in points.items():
         if pairs:
@@ -68,7 +69,7 @@ def queries_vs_size(path: Path, points: dict[str, list[list[float]]], gate: floa
 
 
 def throughput_and_depth(path: Path, series: dict[str, Any]) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=False)
     throughput = series.get("throughput", {})
     top.plot(throughput.get("elapsed_s", []), throughput.get("jobs_per_s", []), color="tab:green")

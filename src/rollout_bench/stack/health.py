@@ -10,24 +10,17 @@ import socket
 from urllib.parse import urlsplit
 import concurrent.futures
 from collections.abc import Awaitable, Callable
-from functools import cache
-from importlib import resources
 from typing import TypeVar
 
 import nats
 import psycopg
 import redis
 
+from ..sqlfiles import load as load_sql
 from .urls import SERVER_NAMES, ServerName, StackUrls
 
 T = TypeVar("T")
 CHECK_TIMEOUT_S = 2.0
-
-
-@cache
-def load_sql(name: str) -> str:
-    """The text of rollout_bench/stack/sql/NAME.sql."""
-    return (resources.files("rollout_bench.stack") / "sql" / f"{name}.sql").read_text()
 
 
 def one_line(exc: BaseException | str) -> str:
@@ -92,7 +85,7 @@ def check_nats(url: str) -> str | None:
 def check_postgres(url: str) -> str | None:
     try:
         with psycopg.connect(url, connect_timeout=int(CHECK_TIMEOUT_S), autocommit=True) as conn:
-            conn.execute(load_sql("select_one"))
+            conn.execute(load_sql("stack/select_one"))
     except psycopg.Error as exc:
         return f"SELECT 1 failed: {one_line(exc)}"
     return None
@@ -116,8 +109,8 @@ def pg_stat_statements_status(database_url: str, *, create: bool) -> str | None:
     try:
         with psycopg.connect(database_url, connect_timeout=int(CHECK_TIMEOUT_S), autocommit=True) as conn:
             if create:
-                conn.execute(load_sql("create_pg_stat_statements"))
-            conn.execute(load_sql("count_pg_stat_statements"))
+                conn.execute(load_sql("stack/create_pg_stat_statements"))
+            conn.execute(load_sql("stack/count_pg_stat_statements"))
     except psycopg.Error as exc:
         return one_line(exc)
     return None
