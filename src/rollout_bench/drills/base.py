@@ -74,6 +74,12 @@ class DrillContext:
                     return totals
                 time.sleep(1.0)
 
+    def alert_accuracy(self) -> dict[str, int]:
+        """Active alerts against the planted findings of every tenant (drills mutate nothing)."""
+        with psycopg.connect(self.database_url) as conn:
+            found = collect.active_findings(conn)
+        return collect.accuracy({t.tenant_id: t.expected_findings for t in self.tenants}, found)
+
     def query(self, sql_name: str, params: Any = None) -> list[tuple[Any, ...]]:
         from ..sqlfiles import load
 
@@ -83,7 +89,7 @@ class DrillContext:
 
 @contextmanager
 def drill_context(name: str, out: Path, progress: Callable[[str], None], week: int = 5,
-                  roles: tuple[str, ...] | None = None) -> Iterator[DrillContext]:
+                  roles: tuple[str, ...] | None = None, proxy_delay_s: float = 0.0) -> Iterator[DrillContext]:
     with running_stack("embedded", redis_aof=True, quiet=True) as stack:
         progress(f"{name}: {stack.describe()}")
         with scratch_database(stack.urls.database_url, "drill") as database_url:
@@ -92,14 +98,29 @@ def drill_context(name: str, out: Path, progress: Callable[[str], None], week: i
                 write_tenants(conn, tenants)
             flags = WEEKS[week].flags([t.tenant_id for t in tenants])
             prefix = f"drill-{name}"
-            env = {"DATABASE_URL": database_url, "REDIS_URL": stack.urls.redis_url, "NATS_URL": stack.urls.nats_url,
+            pipeline_db = database_url
+            proxy = None
+            if proxy_delay_s:
+                from urllib.parse import urlsplit
+
+                from .proxy import LatencyProxy
+
+                parts = urlsplit(database_url)
+                proxy = LatencyProxy(parts.hostname or "127.0.0.1", parts.port or 5432, proxy_delay_s).__enter__()
+                pipeline_db = database_url.replace(f":{parts.port}/", f":{proxy.port}/")
+                progress(f"{name}: pipeline reaches Postgres through a proxy adding {proxy_delay_s * 1000:.0f} ms")
+            env = {"DATABASE_URL": pipeline_db, "REDIS_URL": stack.urls.redis_url, "NATS_URL": stack.urls.nats_url,
                    "BULLMQ_PREFIX": prefix, **DRILL_SETTINGS, **flags}
             routing = TenantMigration.from_env(flags)
-            with Supervisor(env, out / "logs") as supervisor:
-                for role in roles or WEEKS[week].roles:
-                    supervisor.start(role)
-                warm_up(tenants, routing, database_url, stack.urls.redis_url, prefix, timeout_s=60)
-                yield DrillContext(stack, database_url, prefix, tenants, supervisor, env, progress, routing)
+            try:
+                with Supervisor(env, out / "logs") as supervisor:
+                    for role in roles or WEEKS[week].roles:
+                        supervisor.start(role)
+                    warm_up(tenants, routing, database_url, stack.urls.redis_url, prefix, timeout_s=60)
+                    yield DrillContext(stack, database_url, prefix, tenants, supervisor, env, progress, routing)
+            finally:
+                if proxy:
+                    proxy.__exit__(None, None, None)
 
 
 def duplicated_history_rows(context: DrillContext) -> int:

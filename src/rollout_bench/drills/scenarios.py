@@ -134,6 +134,43 @@ def rollback(out: Path, progress: Callable[[str], None]) -> DrillResult:
     return result
 
 
+def postgres_faults(out: Path, progress: Callable[[str], None]) -> DrillResult:
+    """50 ms added to every query through a TCP proxy, and the pipeline's backends killed
+    with pg_terminate_backend, under load."""
+    from urllib.parse import urlsplit
+
+    from .proxy import LatencyProxy
+
+    result = DrillResult("postgres-faults")
+    with drill_context(result.name, out, progress, proxy_delay_s=0.05) as ctx:
+        with ctx.steady_load() as load:
+            for _ in range(3):
+                time.sleep(6)
+                killed = ctx.query("drills/terminate_pipeline_backends", (urlsplit(ctx.database_url).path[1:],))
+                progress(f"postgres-faults: terminated {len(killed)} pipeline backends")
+        totals = ctx.drain(load.jobs, DRAIN_S)
+        syncs = {job["job_key"].split(":")[0] for job in load.jobs if job["path"] == "unified"}
+        deadline = time.monotonic() + 60
+        while True:
+            per_sync = dict(ctx.query("drills/analyses_per_sync"))
+            if syncs <= set(per_sync) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        alerts = ctx.alert_accuracy()
+        latency = ctx.query("loadtests/job_latency_percentiles")
+        queries = ctx.query("drills/queries_per_analysis")
+    missing = len(syncs - set(per_sync))
+    result.figures = {"enqueued": totals.enqueued, "completed": totals.completed, "failed": totals.failed,
+                      "job_latency_ms_p50_p95_p99": {p: [round(v or 0, 1) for v in rest[1:]] for p, *rest in latency},
+                      "queries_per_analysis_min_max": {p: [lo, hi] for p, lo, hi in queries}, "proxy_delay_ms": 50, "alerts": alerts}
+    result.check("jobs lost", "== 0", totals.lost, totals.lost == 0)
+    result.check("syncs never analysed (analyses not retried)", "== 0", missing, missing == 0)
+    result.check("alerts missing or extra after the faults (no partial writes)", "== 0",
+                 alerts["missing"] + alerts["extra"], alerts["missing"] + alerts["extra"] == 0)
+    return result
+
+
 DRILLS: dict[str, Callable[[Path, Callable[[str], None]], DrillResult]] = {
     "worker-kill": worker_kill, "redis-restart": redis_restart, "nats-restart": nats_restart, "rollback": rollback,
+    "postgres-faults": postgres_faults,
 }

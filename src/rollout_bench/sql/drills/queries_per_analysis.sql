@@ -1,0 +1,1 @@
+SELECT path, min(queries), max(queries) FROM analysis_runs GROUP BY path
