@@ -6,6 +6,7 @@ week's flags -> open-workload load -> drain -> collect -> gates -> verdict -> re
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import time
@@ -27,7 +28,7 @@ from .load import LoadResult, run_load
 from .load_profiles import LoadProfile, load_profile_named
 from .outcome import RunRecord, finish_run
 from .results import new_run_id, run_dir
-from .safety import check_load_target
+from .safety import check_load_target, redact_obj
 from .sampler import QueueDepthSampler
 from .stack import running_stack
 from .streams import reset_pipeline_stream
@@ -50,6 +51,23 @@ class LoadtestOptions:
     gates_file: Path = Path("ops/gates.toml")
     results_root: Path = Path("results")
     keep_database: bool = False
+
+
+def private_config(config: LoadConfig, out: Path) -> Path:
+    """The Locust config holds the URLs (with any password): it goes to a private temp
+    file; the run folder keeps a redacted copy."""
+    import json
+    import tempfile
+    from dataclasses import asdict
+
+    handle, name = tempfile.mkstemp(prefix="loadtest-config-", suffix=".json")
+    os.close(handle)
+    path = Path(name)
+    path.chmod(0o600)
+    atexit.register(path.unlink, missing_ok=True)
+    config.save(path)
+    (out / "load_config.json").write_text(json.dumps(redact_obj(asdict(config)), indent=2))
+    return path
 
 
 class Progress:
@@ -95,7 +113,7 @@ class LoadtestRun:
                 config = LoadConfig(urls.redis_url, database_url, urls.nats_url, prefix, flags,
                                     [Tenant(t.tenant_id, t.data_source_id) for t in tenants], mutable,
                                     self.profile.shape, str(self.out), o.seed)
-                config.save(self.out / "load_config.json")
+                config_path = private_config(config, self.out)
                 with Supervisor(env, self.out / "logs") as supervisor:
                     progress(f"pipeline: starting {', '.join(self.scenario.roles)}")
                     for role in self.scenario.roles:
@@ -105,7 +123,7 @@ class LoadtestRun:
                     progress(f"pipeline: warmed up in {took:.1f} s (warm-up syncs are not measured)")
                     with QueueDepthSampler(database_url, urls.redis_url, prefix) as sampler:
                         progress(f"load: shape {self.profile.shape} ({'web UI on 127.0.0.1:8089' if o.ui else 'headless'})")
-                        load = run_load(self.out / "load_config.json", self.out, processes=o.processes, ui=o.ui)
+                        load = run_load(config_path, self.out, processes=o.processes, ui=o.ui)
                         progress(f"load: done, {len(load.jobs)} jobs enqueued; draining")
                         self._drain(database_url, load)
                     scrapes = supervisor.scrape()

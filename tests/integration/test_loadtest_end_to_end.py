@@ -17,11 +17,16 @@ from rollout_bench.summary import validate
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
+SECRET = "s3cr3t-pw-do-not-log"
 
 
 def test_week_5_tiny_run_end_to_end(stack_urls, tmp_path: Path) -> None:
+    # A password in the URL (the test server trusts loopback, so it is accepted and ignored):
+    # it must not reach any artifact of the run.
+    database_url = stack_urls.database_url.replace("postgresql://postgres@", f"postgresql://postgres:{SECRET}@")
+    assert SECRET in database_url
     env = {**os.environ, "REDIS_URL": stack_urls.redis_url, "NATS_URL": stack_urls.nats_url,
-           "DATABASE_URL": stack_urls.database_url}
+           "DATABASE_URL": database_url}
     result = subprocess.run([sys.executable, "-m", "rollout_bench", "loadtest", "--week", "5", "--profile", "tiny",
                              "--stack", "external"], cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
     assert result.returncode in (0, 1), result.stderr[-2000:]
@@ -40,4 +45,5 @@ def test_week_5_tiny_run_end_to_end(stack_urls, tmp_path: Path) -> None:
     assert leftovers == []
     for artifact in run_dir.rglob("*"):
         if artifact.is_file() and artifact.suffix in (".json", ".html", ".xml", ".log"):
-            assert ":secret@" not in artifact.read_text(errors="replace")
+            assert SECRET not in artifact.read_text(errors="replace"), artifact
+    assert SECRET not in result.stdout + result.stderr
