@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from .errors import UserError
 
 ALLOW_ENV = "LOADTEST_ALLOWED_HOSTS"
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)(?P<tail>@)")
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@/\n]+)(?P<tail>@)")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api[_-]?key|credential)", re.IGNORECASE)
 MASK = "***"
 
