@@ -27,7 +27,7 @@ LOAD_PROFILES: dict[str, LoadProfile] = {
             "tiny", (("small", 4), ("worked-example", 1)), "tiny",
             {"LEGACY_POLL_INTERVAL_S": "1", "LEGACY_DEBOUNCE_S": "1", "UNIFIED_SETTLE_S": "2"},
             drain_timeout_s=60.0,
-            description="the test suite's end-to-end run: 20 s, too few samples for a verdict",
+            description="the test suite's end-to-end run: 20 s at 2 syncs/s",
         ),
         LoadProfile(
             "smoke", (("small", 10), ("worked-example", 2)), "smoke",
