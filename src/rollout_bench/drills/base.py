@@ -74,6 +74,17 @@ class DrillContext:
                     return totals
                 time.sleep(1.0)
 
+    def analyses_per_sync(self, jobs: list[dict[str, Any]], timeout_s: float) -> tuple[set[str], dict[str, int]]:
+        """Waits until every new-path sync the load sent has been analysed (or the timeout);
+        returns (those syncs, analyses per analysed sync)."""
+        syncs = {job["job_key"].split(":")[0] for job in jobs if job["path"] == "unified"}
+        deadline = time.monotonic() + timeout_s
+        while True:
+            per_sync = {str(k): int(v) for k, v in self.query("drills/analyses_per_sync")}
+            if syncs <= set(per_sync) or time.monotonic() > deadline:
+                return syncs, per_sync
+            time.sleep(1)
+
     def alert_accuracy(self) -> dict[str, int]:
         """Active alerts against the planted findings of every tenant (drills mutate nothing)."""
         with psycopg.connect(self.database_url) as conn:

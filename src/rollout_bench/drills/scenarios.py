@@ -88,13 +88,7 @@ def nats_restart(out: Path, progress: Callable[[str], None]) -> DrillResult:
             progress("nats-restart: NATS restarted")
             time.sleep(10)
         totals = ctx.drain(load.jobs, DRAIN_S)
-        syncs = {job["job_key"].split(":")[0] for job in load.jobs if job["path"] == "unified"}
-        deadline = time.monotonic() + 30
-        while True:
-            per_sync = dict(ctx.query("drills/analyses_per_sync"))
-            if syncs <= set(per_sync) or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+        syncs, per_sync = ctx.analyses_per_sync(load.jobs, timeout_s=60)
     missing = len(syncs - set(per_sync))
     twice = sum(1 for n in per_sync.values() if n > 1)
     result.figures = {"syncs": len(syncs), "analysed": len(per_sync), "jobs_completed": totals.completed}
@@ -149,13 +143,7 @@ def postgres_faults(out: Path, progress: Callable[[str], None]) -> DrillResult:
                 killed = ctx.query("drills/terminate_pipeline_backends", (urlsplit(ctx.database_url).path[1:],))
                 progress(f"postgres-faults: terminated {len(killed)} pipeline backends")
         totals = ctx.drain(load.jobs, DRAIN_S)
-        syncs = {job["job_key"].split(":")[0] for job in load.jobs if job["path"] == "unified"}
-        deadline = time.monotonic() + 60
-        while True:
-            per_sync = dict(ctx.query("drills/analyses_per_sync"))
-            if syncs <= set(per_sync) or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+        syncs, per_sync = ctx.analyses_per_sync(load.jobs, timeout_s=60)
         alerts = ctx.alert_accuracy()
         latency = ctx.query("loadtests/job_latency_percentiles")
         queries = ctx.query("drills/queries_per_analysis")
