@@ -15,7 +15,7 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from .bus import Bus
 from .jobs import SyncJobData

@@ -133,7 +133,6 @@ def postgres_faults(out: Path, progress: Callable[[str], None]) -> DrillResult:
     with pg_terminate_backend, under load."""
     from urllib.parse import urlsplit
 
-    from .proxy import LatencyProxy
 
     result = DrillResult("postgres-faults")
     with drill_context(result.name, out, progress, proxy_delay_s=0.05) as ctx:

@@ -40,7 +40,6 @@ def latency_distribution(path: Path, samples: dict[str, list[float]], gate_ms: f
 
 
 def _log_bins(values: list[float]) -> list[float]:
-    import math
 
     low, high = max(min(values), 0.01), max(values) * 1.01
     steps = 40
