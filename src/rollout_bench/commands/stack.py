@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..stack.containers import ContainerStack, remove_containers
     from ..stack.embedded import EmbeddedStack
     from ..stack.select import STATE_DIR, STATE_FILE, stack_up_state, start_stack
 
@@ -26,11 +27,10 @@ def run(args: argparse.Namespace) -> int:
             print(found.describe(), file=sys.stderr)
             stack = found
         else:
-            stack = (EmbeddedStack.start("STACK=embedded", detached=True)
-                     if args.mode == "embedded" else start_stack(args.mode, use_state=False))
+            stack = start_stack(args.mode, use_state=False, detached=True)
             print(stack.describe(), file=sys.stderr)
             STATE_DIR.mkdir(exist_ok=True)
-            state = (stack.to_state() if isinstance(stack, EmbeddedStack)
+            state = (stack.to_state() if isinstance(stack, (EmbeddedStack, ContainerStack))
                      else {"mode": stack.mode, "reason": stack.reason, "urls": stack.urls.as_env()})
             STATE_FILE.write_text(json.dumps(state, indent=2))
             (STATE_DIR / "env").write_text("".join(f"export {k}={v}\n" for k, v in stack.urls.as_env().items()))
@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
             stack = EmbeddedStack.from_state(state, "stale state") if state["mode"] == "embedded" else None
         if isinstance(stack, EmbeddedStack):
             stack.teardown()
+        elif STATE_FILE.is_file():
+            container_ids = json.loads(STATE_FILE.read_text()).get("container_ids", [])
+            if container_ids:
+                remove_containers(container_ids)
         for path in (STATE_FILE, STATE_DIR / "env"):
             path.unlink(missing_ok=True)
         print("stack: down")

@@ -27,14 +27,19 @@ class ContainerStack(RunningStack):
         self.containers = containers
 
     @classmethod
-    def start(cls, reason: str) -> ContainerStack:
+    def start(cls, reason: str, *, detached: bool = False) -> ContainerStack:
+        """detached=True (`stack up`): Ryuk off, so the containers outlive this process; `stack down`
+        removes them by the ids in the state file (remove_containers)."""
         problem = docker_available()
         if problem:
             raise InfrastructureError(f"containers: {problem}; use STACK=embedded or STACK=external")
+        from testcontainers.core.config import testcontainers_config
         from testcontainers.core.container import DockerContainer
         from testcontainers.postgres import PostgresContainer
         from testcontainers.redis import RedisContainer
 
+        if detached:
+            testcontainers_config.ryuk_disabled = True
         started: list[Any] = []
         try:
             redis = RedisContainer("redis:7").start()
@@ -44,7 +49,7 @@ class ContainerStack(RunningStack):
             postgres = PostgresContainer("postgres:16", username="postgres", password="postgres", dbname="postgres")
             postgres.with_command("postgres -c shared_preload_libraries=pg_stat_statements")
             started.append(postgres.start())
-        except Exception:
+        except BaseException:
             for container in started:
                 container.stop()
             raise
@@ -60,3 +65,23 @@ class ContainerStack(RunningStack):
     def stop(self) -> None:
         for container in self.containers:
             container.stop()
+
+    def to_state(self) -> dict[str, Any]:
+        return {"mode": self.mode, "reason": self.reason, "urls": self.urls.as_env(),
+                "container_ids": [container.get_container_id() for container in self.containers]}
+
+
+def remove_containers(container_ids: list[str]) -> None:
+    """`stack down` for a containers stack left up by `stack up`."""
+    import docker
+    from docker.errors import NotFound
+
+    client = docker.from_env(timeout=10)
+    try:
+        for container_id in container_ids:
+            try:
+                client.containers.get(container_id).remove(force=True, v=True)
+            except NotFound:
+                continue  # already gone: that is what `down` wants
+    finally:
+        client.close()

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class ServerProcess:
     pid: int | None = None
     create_time: float | None = None
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    _returncode: int | None = field(default=None, repr=False, compare=False)
 
     def spawn(self) -> None:
         death_signal = self.kill_signal
@@ -98,7 +100,7 @@ class ServerProcess:
 
     def exit_code(self) -> int | None:
         """The exit code when this process started it and it has exited, else None."""
-        return None if self._popen is None else self._popen.poll()
+        return self._returncode if self._popen is None else self._popen.poll()
 
     def why_not_running(self) -> str:
         tail = log_tail(self.log_path)
@@ -112,10 +114,9 @@ class ServerProcess:
         if proc is not None:
             try:
                 proc.send_signal(self.kill_signal if kill else self.stop_signal)
-                _, alive = psutil.wait_procs([proc], timeout=timeout)
-                for leftover in alive:
-                    leftover.kill()
-                psutil.wait_procs(alive, timeout=timeout)
+                if not _wait_gone(proc, timeout):
+                    proc.kill()
+                    _wait_gone(proc, timeout)
             except psutil.NoSuchProcess:
                 pass  # it exited between the check and the signal: that is what we wanted
             leftovers = same_session_leftovers(proc.pid)
@@ -129,7 +130,7 @@ class ServerProcess:
 
     def _reap(self) -> None:
         if self._popen is not None:
-            self._popen.wait(timeout=STOP_TIMEOUT_S)
+            self._returncode = self._popen.wait(timeout=STOP_TIMEOUT_S)
             self._popen = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +145,20 @@ class ServerProcess:
                    stop_signal=int(data["stop_signal"]), kill_signal=int(data["kill_signal"]),
                    uid=data["uid"], gid=data["gid"], detached=bool(data["detached"]),
                    pid=data["pid"], create_time=data["create_time"])
+
+
+def _wait_gone(proc: psutil.Process, timeout: float) -> bool:
+    """Wait until proc has exited; a zombie counts as gone (its parent, maybe another
+    process that restarted it for a drill, reaps it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def same_session_leftovers(pid: int) -> list[psutil.Process]:

@@ -40,14 +40,25 @@ def stack_up_state() -> RunningStack | None:
     state = json.loads(STATE_FILE.read_text())
     reason = f"left up by `stack up` ({STATE_FILE})"
     if state["mode"] == "embedded":
-        stack: RunningStack = EmbeddedStack.from_state(state, reason)
+        embedded = EmbeddedStack.from_state(state, reason)
+        embedded.on_restart = _save_state  # a drill's restart() changes pids: `stack down` must see the new ones
+        stack: RunningStack = embedded
     else:
         stack = RunningStack(StackUrls.from_env(state["urls"]), state["mode"], reason, owned=False)
-    return stack if not any(stack.health().values()) else None
+    if any(stack.health().values()):
+        return None
+    stack.check_pg_stat_statements()
+    return stack
+
+
+def _save_state(stack: EmbeddedStack) -> None:
+    STATE_FILE.write_text(json.dumps(stack.to_state(), indent=2))
 
 
 def start_stack(mode: str = "auto", *, env: Mapping[str, str] | None = None, redis_aof: bool = False,
-                use_state: bool = True) -> RunningStack:
+                use_state: bool = True, detached: bool = False) -> RunningStack:
+    """The first stack that serves (auto) or the one asked for. detached=True (`stack up`) starts
+    embedded servers that outlive this process until `stack down`."""
     environment = os.environ if env is None else env
     check_mode(mode)
     if mode == "auto":
@@ -58,13 +69,13 @@ def start_stack(mode: str = "auto", *, env: Mapping[str, str] | None = None, red
             return external_stack(environment, "REDIS_URL, NATS_URL, DATABASE_URL are set")
         problem = docker_available()
         if problem is None:
-            return ContainerStack.start("a Docker engine answers")
-        return EmbeddedStack.start(f"URLs not set and {problem}", redis_aof=redis_aof)
+            return ContainerStack.start("a Docker engine answers", detached=detached)
+        return EmbeddedStack.start(f"URLs not set and {problem}", redis_aof=redis_aof, detached=detached)
     if mode == "external":
         return external_stack(environment, "STACK=external")
     if mode == "containers":
-        return ContainerStack.start("STACK=containers")
-    return EmbeddedStack.start("STACK=embedded", redis_aof=redis_aof)
+        return ContainerStack.start("STACK=containers", detached=detached)
+    return EmbeddedStack.start("STACK=embedded", redis_aof=redis_aof, detached=detached)
 
 
 @contextmanager
