@@ -1,34 +1,38 @@
-"""`python -m msp_pipeline run --role R`: starts one pipeline process.
+"""`python -m msp_pipeline run --role R`: one pipeline process.
 
-Roles: scheduler (the legacy poller of scheduled_jobs), worker (the BullMQ worker),
-legacy-analyzers, unified-analyzer, all. SIGTERM or SIGINT sets the stop event: every
-component drains its in-flight work and the process exits 0 (or 1 if draining overruns
-DRAIN_TIMEOUT_S). A bad setting or flag stops start-up: one line, exit code 2.
+Roles: scheduler (the legacy path's poller of scheduled_jobs), worker (the BullMQ worker),
+legacy-analyzers, unified-analyzer, all (every role in one process). The scheduler and the
+worker run the sync stages (`SyncRunner.handle_job`); several processes of any role can run
+at once. SIGTERM or SIGINT sets the stop event: every component drains its in-flight work
+and the process exits 0; if draining overruns the drain timeout (or a second signal
+comes), it exits 1 at once with a message. A component that ends or fails on its own stops
+the others and the process exits 1. A bad setting or flag stops start-up with one line
+`error: ...` and exit code 2, before anything starts.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import re
 import signal
-import sys
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import NoReturn, Protocol
 
 from .bus import Bus
 from .jobs import SyncJobData
 from .log import log
 from .metrics import Metrics
-from .migration import ConfigError, TenantMigration
+from .migration import TenantMigration
 from .pool import open_pool
-from .schema import apply_migrations
 from .settings import Settings
 from .sync import SyncRunner
 
 ROLES = ("scheduler", "worker", "legacy-analyzers", "unified-analyzer")
+JOB_ROLES = ("scheduler", "worker")  # the roles that run sync jobs
 DRAIN_TIMEOUT_S = 30.0
+LEGACY_SCHEDULER_SLOTS = 10  # LegacyScheduler's default max_in_flight
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 class Component(Protocol):
@@ -37,10 +41,15 @@ class Component(Protocol):
 
 HandleJob = Callable[[SyncJobData], Awaitable[SyncJobData | None]]
 ComponentFactory = Callable[[Settings, Metrics, TenantMigration, HandleJob], Component]
+SyncRunnerOpener = Callable[[Settings, Metrics, Sequence[str]], AbstractAsyncContextManager[HandleJob]]
+
+
+class ComponentError(RuntimeError):
+    """A component ended or failed without a stop signal, or failed while draining."""
 
 
 def _scheduler(settings: Settings, metrics: Metrics, routing: TenantMigration, handle: HandleJob) -> Component:
-    from .legacy import LegacyScheduler
+    from .legacy.scheduler import LegacyScheduler
 
     return LegacyScheduler(settings, metrics, routing, handle)
 
@@ -52,7 +61,7 @@ def _worker(settings: Settings, metrics: Metrics, routing: TenantMigration, hand
 
 
 def _legacy_analyzers(settings: Settings, metrics: Metrics, routing: TenantMigration, _: HandleJob) -> Component:
-    from .legacy import LegacyAnalyzers
+    from .legacy.consumers import LegacyAnalyzers
 
     return LegacyAnalyzers(settings, metrics, routing)
 
@@ -71,81 +80,101 @@ FACTORIES: dict[str, ComponentFactory] = {
 }
 
 
-def mask_url(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+async def _no_sync_jobs(job: SyncJobData) -> SyncJobData | None:
+    raise RuntimeError(f"this process runs no sync jobs (job {job.job_key})")
 
 
-async def run_roles(roles: list[str], settings: Settings, routing: TenantMigration, metrics: Metrics,
-                    stop: asyncio.Event, factories: Mapping[str, ComponentFactory] = FACTORIES) -> None:
-    """Runs the components of the roles until `stop`; the sync runner is shared."""
-    needs_sync = any(r in ("scheduler", "worker") for r in roles)
-    pool = await open_pool(settings.database_url, max_size=4) if needs_sync else None
-    bus = await Bus.connect(settings.nats_url, "sync-runner", metrics) if needs_sync else None
+def runner_pool_size(settings: Settings, roles: Sequence[str]) -> int:
+    """One connection per job that can run at once, so no job waits for a connection."""
+    return 1 + (settings.worker_concurrency if "worker" in roles else 0) + (
+        LEGACY_SCHEDULER_SLOTS if "scheduler" in roles else 0)
 
-    async def handle(job: SyncJobData) -> SyncJobData | None:
-        assert pool is not None and bus is not None
-        return await SyncRunner(pool, bus, metrics, settings.sync_page_size).handle_job(job)
 
+@asynccontextmanager
+async def open_sync_runner(settings: Settings, metrics: Metrics, roles: Sequence[str]) -> AsyncIterator[HandleJob]:
+    """The process's one SyncRunner (its pool and NATS connection), shared by its roles."""
+    if not any(role in JOB_ROLES for role in roles):
+        yield _no_sync_jobs
+        return
+    pool = await open_pool(settings.database_url, max_size=runner_pool_size(settings, roles))
     try:
-        components = [factories[role](settings, metrics, routing, handle) for role in roles]
-        await asyncio.gather(*(component.run(stop) for component in components))
-    finally:
-        if bus:
+        bus = await Bus.connect(settings.nats_url, f"sync-runner-{os.getpid()}", metrics)
+        try:
+            yield SyncRunner(pool, bus, metrics, settings.sync_page_size).handle_job
+        finally:
             await bus.close()
-        if pool:
-            await pool.close()
+    finally:
+        await pool.close()
 
 
-async def _main_async(roles: list[str], settings: Settings, routing: TenantMigration, metrics_port: int) -> int:
-    metrics = Metrics()
-    metrics.serve(metrics_port)
-    stop = asyncio.Event()
+async def run_roles(roles: Sequence[str], settings: Settings, routing: TenantMigration, metrics: Metrics,
+                    stop: asyncio.Event, *, factories: Mapping[str, ComponentFactory] = FACTORIES,
+                    sync_runner: SyncRunnerOpener = open_sync_runner) -> None:
+    """Runs one component per role until `stop`, then waits for all to drain. A component
+    that ends or fails first sets `stop` (the others drain) and ComponentError is raised."""
+    async with sync_runner(settings, metrics, roles) as handle_job:
+        components = [(role, factories[role](settings, metrics, routing, handle_job)) for role in roles]
+        tasks = {asyncio.create_task(component.run(stop), name=role): role for role, component in components}
+        stopped = asyncio.create_task(stop.wait(), name="stop")
+        done, _ = await asyncio.wait({*tasks, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        early = sorted(tasks[task] for task in done if task in tasks)
+        if early:
+            log("Main", "component", f"{', '.join(early)} ended without a stop signal; stopping the others",
+                level="error")
+            stop.set()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [f"{role}: {type(outcome).__name__}: {outcome}" for role, outcome in zip(tasks.values(), outcomes)
+                if isinstance(outcome, BaseException)]
+    if early or failures:
+        raise ComponentError("; ".join(failures) or f"{', '.join(early)} ended without a stop signal")
+
+
+def _force_exit(code: int) -> NoReturn:
+    os._exit(code)
+
+
+async def run_process(roles: Sequence[str], settings: Settings, routing: TenantMigration, metrics: Metrics, *,
+                      drain_timeout_s: float = DRAIN_TIMEOUT_S, stop: asyncio.Event | None = None,
+                      factories: Mapping[str, ComponentFactory] = FACTORIES,
+                      sync_runner: SyncRunnerOpener = open_sync_runner,
+                      force_exit: Callable[[int], NoReturn] = _force_exit) -> int:
+    """Runs the roles until SIGTERM/SIGINT (or `stop`); returns the exit code."""
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(name: str) -> None:
+        if stop.is_set():
+            log("Main", "shutdown", f"second {name} while draining; exiting now", level="error")
+            force_exit(EXIT_FAILED)
+        log("Main", "shutdown", f"{name}: draining in-flight work", drain_timeout_s=drain_timeout_s)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    log("Main", "startup", "pipeline process started", roles=roles, pid=os.getpid(),
-        routing=routing.describe(), metrics_port=metrics_port,
-        database_url=mask_url(settings.database_url), redis_url=mask_url(settings.redis_url),
-        nats_url=mask_url(settings.nats_url), legacy_poll_interval_s=settings.legacy_poll_interval_s,
-        legacy_debounce_s=settings.legacy_debounce_s, worker_concurrency=settings.worker_concurrency)
-    task = asyncio.create_task(run_roles(roles, settings, routing, metrics, stop))
-    stopped = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:  # a component ended on its own: that is a failure
-        task.result()
-        log("Main", "shutdown", "components ended without a stop signal", level="error")
-        return 1
+        loop.add_signal_handler(sig, on_signal, sig.name)
     try:
-        await asyncio.wait_for(task, DRAIN_TIMEOUT_S)
-    except asyncio.TimeoutError:
-        log("Main", "shutdown", f"draining took over {DRAIN_TIMEOUT_S:g} s; exiting", level="error")
-        return 1
-    log("Main", "shutdown", "drained and stopped", roles=roles)
-    return 0
+        main = asyncio.create_task(run_roles(roles, settings, routing, metrics, stop, factories=factories,
+                                             sync_runner=sync_runner), name="roles")
+        stopped = asyncio.create_task(stop.wait(), name="stop")
+        await asyncio.wait({main, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(main), drain_timeout_s)
+        except TimeoutError:
+            log("Main", "shutdown", f"draining took over {drain_timeout_s:g} s; forcing exit", level="error",
+                roles=list(roles))
+            force_exit(EXIT_FAILED)
+        except Exception as exc:  # noqa: BLE001 - a component failed: logged with its reason, exit 1
+            log("Main", "shutdown", f"{type(exc).__name__}: {exc}", level="error", roles=list(roles))
+            return EXIT_FAILED
+        log("Main", "shutdown", "drained and stopped", roles=list(roles))
+        return EXIT_OK
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m msp_pipeline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start a pipeline process")
-    run.add_argument("--role", required=True, choices=(*ROLES, "all"))
-    run.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on 127.0.0.1:PORT")
-    args = parser.parse_args(argv)
-    environment = os.environ if env is None else env
-    try:
-        settings = Settings.from_env(environment)
-        routing = TenantMigration.from_env(environment)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    roles = list(ROLES) if args.role == "all" else [args.role]
-    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
-    try:
-        apply_migrations(settings.database_url)
-    except Exception as exc:  # noqa: BLE001 - start-up: say why in one line
-        print(f"error: cannot prepare the database: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
-    return asyncio.run(_main_async(roles, settings, routing, port))
+    from .cli import main as cli_main
 
-
+    return cli_main(argv, env)

@@ -55,7 +55,7 @@ def test_job_to_committed_analysis_and_clean_stop(pipeline_env: dict[str, str], 
     procs = {role: _start(role, env, port, tmp_path / f"{role}.log") for role, port in ports.items()}
     try:
         for port in ports.values():
-            wait_until(lambda: _metrics_answer(port), timeout=30, what="/metrics answers")
+            wait_until(lambda port=port: _metrics_answer(port), timeout=30, what="/metrics answers")
         _enqueue(redis_url, tenant, "sync-1")
 
         def analyses() -> list[tuple]:
@@ -79,6 +79,6 @@ def test_job_to_committed_analysis_and_clean_stop(pipeline_env: dict[str, str], 
 def test_bad_flag_stops_start_up(pipeline_env: dict[str, str]) -> None:
     result = subprocess.run([sys.executable, "-m", "msp_pipeline", "run", "--role", "worker"],
                             env={**os.environ, **pipeline_env, "MIGRATION_PERCENTAGE": "150"},
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2
     assert "MIGRATION_PERCENTAGE" in result.stderr and "150" in result.stderr

@@ -1,125 +1,95 @@
-"""One sync job = one page (batch) of one entity type of one data source."""
+"""One sync job = one page (batch) of one entity type of one data source: adapter ->
+`fetched.{type}` -> processor -> `processed.{type}` -> linker -> `linked.{type}`.
+
+Both paths run `SyncRunner.handle_job` (the legacy scheduler and the BullMQ worker); it
+returns the next page's job, or None after the final batch. Each job takes one pool
+connection, and its statements are counted (`BatchStats`, the batch log line).
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from ..bus import Bus
-from ..db import Db
 from ..events import LinkedEvent, trace_id
 from ..jobs import SyncJobData
 from ..log import log
 from ..metrics import Metrics
-from ..model import PayloadError, normalize, payload_hash, relationships_of
 from ..pool import db_session
 from ..subjects import linked_subject
-from .linker import Edge, link
+from .adapter import check_job, fetch_page, stage_message
+from .linker import link
+from .processor import process_page
 
 
-class SyncError(Exception):
-    """A job that cannot run: its data source or tenant is missing, deleted or not active."""
+@dataclass(frozen=True)
+class BatchStats:
+    """What one batch did: for logs, tests and measurements."""
+
+    job: SyncJobData
+    rows: int
+    changed: int
+    dead_letters: int
+    relationships_inserted: int
+    relationships_deleted: int
+    statements: int
+    rows_read: int
+    seconds: float
+    is_final: bool
 
 
 class SyncRunner:
     def __init__(self, pool: AsyncConnectionPool, bus: Bus, metrics: Metrics | None = None,
-                 page_size: int = 100) -> None:
+                 page_size: int = 100, on_batch: Callable[[BatchStats], None] | None = None) -> None:
+        if page_size < 1:
+            raise ValueError(f"page_size {page_size!r} must be at least 1")
         self.pool = pool
         self.bus = bus
         self.metrics = metrics
         self.page_size = page_size
+        self.on_batch = on_batch
 
     async def handle_job(self, job: SyncJobData) -> SyncJobData | None:
-        """Runs adapter, processor and linker for one page; returns the next page's job."""
+        """Runs adapter, processor and linker for one page; returns the next page's job or
+        None. Raises SyncError for a job that cannot run (unknown or inactive source)."""
         started = time.perf_counter()
-        async with db_session(self.pool, self.metrics) as db:
-            await self._check_source(db, job)
-            page = await db.fetch("sync/graph_page", {
-                "data_source_id": job.dataSourceId, "entity_type": job.entityType,
-                "cursor": job.cursor or "", "limit": self.page_size + 1})
-            has_more = len(page) > self.page_size
-            page = page[: self.page_size]
-            stage = {"tenantId": job.tenantId, "syncId": job.syncId, "batchNumber": job.batchNumber}
-            await self.bus.publish(f"fetched.{job.entityType}", json.dumps({**stage, "count": len(page)}).encode())
-            changed = await self._process(db, job, page)
-            await self.bus.publish(f"processed.{job.entityType}",
-                                   json.dumps({**stage, "changed": len(changed)}).encode())
-            await self._link(db, job, page)
-            if not has_more:
+        async with db_session(self.pool, self.metrics) as db, db.counting() as stats:
+            await check_job(db, job)
+            page = await fetch_page(db, job, self.page_size)
+            await self._stage(f"fetched.{job.entityType}", job, "adapter", rows=len(page.rows))
+            processed = await process_page(db, self.bus, job, page.rows)
+            await self._stage(f"processed.{job.entityType}", job, "processor", changedEntityIds=processed.changed)
+            linked = await link(db, tenant_id=job.tenantId, data_source_id=job.dataSourceId, sync_id=job.syncId,
+                                entity_type=job.entityType, declared=processed.edges,
+                                deleted_ids=processed.deleted_ids)
+            if page.is_final:
                 await db.execute("sync/record_sync", {"entity_type": job.entityType, "sync_id": job.syncId,
                                                       "data_source_id": job.dataSourceId})
         event = LinkedEvent.new(tenant_id=job.tenantId, data_source_id=job.dataSourceId,
-                                entity_type=job.entityType, sync_id=job.syncId, changed=changed,
-                                batch_number=job.batchNumber, is_final=not has_more,
+                                entity_type=job.entityType, sync_id=job.syncId, changed=processed.changed,
+                                batch_number=job.batchNumber, is_final=page.is_final,
                                 trace_id=trace_id(job.syncId, "linker"))
         await self.bus.publish(linked_subject(job.entityType), event.to_json())
-        log("SyncRunner", "batch", "synced", tenantId=job.tenantId, dataSourceId=job.dataSourceId,
-            syncId=job.syncId, stage="linker", entityType=job.entityType, batchNumber=job.batchNumber,
-            changed=len(changed), duration_ms=round((time.perf_counter() - started) * 1000, 1))
-        return job.next_page(str(page[-1][0])) if has_more and page else None
+        batch = BatchStats(job, len(page.rows), len(processed.changed), processed.dead_letters,
+                           linked.inserted, linked.deleted, stats.statements, stats.rows_read,
+                           time.perf_counter() - started, page.is_final)
+        log("SyncRunner", "batch", "batch synced", tenantId=job.tenantId, dataSourceId=job.dataSourceId,
+            syncId=job.syncId, traceId=event.traceId, stage="linker", entityType=job.entityType,
+            batchNumber=job.batchNumber, isFinalBatch=page.is_final, rows=batch.rows, changed=batch.changed,
+            dead_letters=batch.dead_letters, relationships_inserted=batch.relationships_inserted,
+            relationships_deleted=batch.relationships_deleted, queries=batch.statements,
+            duration_ms=round(batch.seconds * 1000, 1))
+        if self.on_batch:
+            self.on_batch(batch)
+        if page.is_final or page.cursor is None:
+            return None
+        return job.next_page(page.cursor)
 
-    async def _check_source(self, db: Db, job: SyncJobData) -> None:
-        rows = await db.fetch("sync/data_source", (job.dataSourceId,))
-        if not rows:
-            raise SyncError(f"data source {job.dataSourceId!r} does not exist")
-        tenant_id, status, deleted, tenant_status = rows[0]
-        if tenant_id != job.tenantId:
-            raise SyncError(f"data source {job.dataSourceId!r} belongs to {tenant_id!r}, not {job.tenantId!r}")
-        if deleted or status != "active":
-            raise SyncError(f"data source {job.dataSourceId!r} is {'deleted' if deleted else status}")
-        if tenant_status != "active":
-            raise SyncError(f"tenant {job.tenantId!r} is {tenant_status}")
-
-    async def _process(self, db: Db, job: SyncJobData, page: list[tuple[Any, ...]]) -> list[str]:
-        ids: list[str] = []
-        hashes: list[str] = []
-        raw: list[Jsonb] = []
-        normalized: list[Jsonb] = []
-        deleted: list[str] = []
-        for external_id, payload, is_deleted in page:
-            if is_deleted:
-                deleted.append(external_id)
-                continue
-            try:
-                data = normalize(job.entityType, payload)
-            except PayloadError as exc:
-                await self.bus.dead_letter("sync", json.dumps(payload).encode(),
-                                           f"{job.entityType} {external_id}: {exc}")
-                continue
-            ids.append(external_id)
-            hashes.append(payload_hash(payload))
-            raw.append(Jsonb(payload))
-            normalized.append(Jsonb(data))
-        changed: list[str] = []
-        if ids:
-            rows = await db.fetch("sync/upsert_entities", {
-                "tenant_id": job.tenantId, "data_source_id": job.dataSourceId, "entity_type": job.entityType,
-                "sync_id": job.syncId, "external_ids": ids, "hashes": hashes, "raw": raw,
-                "normalized": normalized})
-            changed = [r[0] for r in rows]
-        if deleted:
-            rows = await db.fetch("sync/mark_deleted", {"data_source_id": job.dataSourceId,
-                                                        "entity_type": job.entityType, "sync_id": job.syncId,
-                                                        "external_ids": deleted})
-            changed += [r[0] for r in rows]
-        return changed
-
-    async def _link(self, db: Db, job: SyncJobData, page: list[tuple[Any, ...]]) -> None:
-        live = [(ext, payload) for ext, payload, is_deleted in page if not is_deleted]
-        outbound: list[Edge] = [edge for ext, payload in live
-                                for edge in relationships_of(job.entityType, ext, payload)
-                                if edge[0] == job.entityType and edge[1] == ext]
-        declared_by_children: list[Edge] = [edge for ext, payload in live
-                                            for edge in relationships_of(job.entityType, ext, payload)
-                                            if edge[0] != job.entityType]
-        inbound_rows = await db.fetch("sync/inbound_references", {
-            "data_source_id": job.dataSourceId, "entity_type": job.entityType,
-            "external_ids": [ext for ext, _ in live]})
-        inbound: list[Edge] = [tuple(row) for row in inbound_rows]  # type: ignore[misc]
-        await link(db, tenant_id=job.tenantId, data_source_id=job.dataSourceId, sync_id=job.syncId,
-                   outbound=outbound, inbound=inbound + declared_by_children,
-                   page_parents=[(job.entityType, ext) for ext, _ in live])
+    async def _stage(self, subject: str, job: SyncJobData, stage: str, **fields: object) -> None:
+        message = stage_message(job, trace_id(job.syncId, stage), **fields)
+        await self.bus.publish(subject, json.dumps(message, separators=(",", ":")).encode())

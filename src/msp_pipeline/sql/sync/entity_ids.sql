@@ -1,3 +1,4 @@
+-- Linker: ids of the live entities at either end of the page's relationships.
 SELECT e.entity_type, e.external_id, e.id
 FROM entities e
 JOIN unnest(%(types)s::text[], %(external_ids)s::text[]) AS k(entity_type, external_id)
