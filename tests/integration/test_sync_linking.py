@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 import pytest
 
 from msp_pipeline.bus import Bus
@@ -17,6 +16,8 @@ from msp_pipeline.model import ENTITY_TYPES
 from msp_pipeline.pool import open_pool
 from msp_pipeline.sync import BatchStats, SyncRunner
 from rollout_bench.tenants import load_tenants
+from tests.support.sql import fetch_rows as _rows
+from tests.support.sql import run_sql as _sql
 
 pytestmark = pytest.mark.integration
 
@@ -41,17 +42,6 @@ async def _sync(database_url: str, nats_url: str, tenant: str, types: Sequence[s
         await bus.close()
         await pool.close()
     return batches
-
-
-def _sql(database_url: str, *statements: str) -> None:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def _rows(database_url: str, query: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute(query).fetchall()
 
 
 def _relationships(database_url: str) -> set[tuple[Any, ...]]:

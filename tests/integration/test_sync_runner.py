@@ -10,7 +10,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 import pytest
 
 from msp_pipeline.bus import Bus
@@ -21,6 +20,8 @@ from msp_pipeline.pool import open_pool
 from msp_pipeline.subjects import STREAM_NAME
 from msp_pipeline.sync import BatchStats, SyncError, SyncRunner
 from rollout_bench.tenants import load_tenants
+from tests.support.sql import fetch_rows as _rows
+from tests.support.sql import run_sql as _sql
 
 pytestmark = pytest.mark.integration
 PAGE = 8
@@ -69,17 +70,6 @@ def _fresh_tenant(database_url: str, seed: int) -> str:
     tenant = load_tenants(database_url, "small", 1, seed=seed).tenant_ids[0]
     _sql(database_url, "DELETE FROM entity_relationships", "DELETE FROM entities")
     return tenant
-
-
-def _sql(database_url: str, *statements: str) -> None:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def _rows(database_url: str, query: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute(query).fetchall()
 
 
 def test_sync_builds_what_the_loader_builds_and_announces_each_batch(database_url: str, nats_url: str) -> None:
