@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install the project (quick when nothing changed)
 
-test: $(STAMP) ## Run unit and integration tests (starts what is missing)
+test: $(STAMP) ## Import contracts, then unit and integration tests (starts what is missing)
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest tests
 
 test-unit: $(STAMP) ## Run unit tests only (no servers)

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from rollout_bench.databases import scratch_database
 from rollout_bench.stack import StackUrls, open_stack
+from rollout_bench.stack.scratch import scratch_database
 from rollout_bench.tenants import load_tenants
 
 

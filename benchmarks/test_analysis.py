@@ -1,4 +1,4 @@
-"""Analysis time and statements per analysis, per path and tenant size (the seed's
+"""Analysis time and statements per analysis, per path and tenant size (the refactor plan's
 targets: analysis < 60 s, < 10 queries per analysis, no query > 1 s)."""
 
 from __future__ import annotations

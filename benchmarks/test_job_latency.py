@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 import psycopg
 import pytest
 
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.settings import Settings
 from msp_pipeline.metrics import Metrics
-from msp_pipeline.settings import Settings
 from msp_pipeline.unified.queue import PipelineQueue
 from msp_pipeline.unified.worker import SyncWorker
 

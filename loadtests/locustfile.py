@@ -1,5 +1,6 @@
 """Locust entry point of the rollout gate: `locust -f loadtests/locustfile.py` with
 LOADTEST_CONFIG pointing at the run's config (written by `python -m rollout_bench loadtest`).
+`loadtests` is installed with the project, so Locust imports it from anywhere.
 
 The shape comes from the config; user classes: SyncTriggerUser (open workload),
 TenantMutationUser, and LinkedFloodUser when LINKED_FLOOD_PER_S is set."""
@@ -7,20 +8,16 @@ TenantMutationUser, and LinkedFloodUser when LINKED_FLOOD_PER_S is set."""
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from loadtests import web  # noqa: E402
-from loadtests.config import LoadConfig  # noqa: E402
-from loadtests.recorder import RECORDER  # noqa: E402
-from loadtests.shapes import SHAPES  # noqa: E402
-from loadtests.users import LinkedFloodUser, SyncTriggerUser, TenantMutationUser  # noqa: E402, F401
+from loadtests import web
+from loadtests.recorder import RECORDER
+from loadtests.shapes import SHAPES
+from loadtests.users import LinkedFloodUser, SyncTriggerUser, TenantMutationUser  # noqa: F401
+from rollout_bench.load.config import LoadConfig
 
 _CONFIG = LoadConfig.load() if os.environ.get("LOADTEST_CONFIG") else None
 if _CONFIG is not None and float(_CONFIG.extra.get("LINKED_FLOOD_PER_S", "0")) <= 0:

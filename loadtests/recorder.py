@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rollout_bench.histograms import decode, encode, new_histogram
+from rollout_bench.collect.histograms import decode, encode, new_histogram
 
 CLIENT_METRICS = ("enqueue_ms", "lateness_ms")
 

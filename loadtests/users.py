@@ -6,29 +6,30 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from types import MethodType
 from datetime import datetime, timezone
-from typing import Any
+from types import MethodType
 
 import gevent
 import psycopg
 from gevent.lock import Semaphore
 from locust import User, constant, constant_pacing, task
-from psycopg.types.json import Jsonb
 
-from msp_pipeline.bus import Bus
-from msp_pipeline.events import LinkedEvent
-from msp_pipeline.jobs import SyncJobData
+from loadtests.recorder import RECORDER
+from loadtests.shapes import SHAPES
+from msp_pipeline.contract.events import LinkedEvent
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.producer import LinkedPublisher, SyncJobProducer
+from msp_pipeline.contract.subjects import linked_subject
 from msp_pipeline.migration import TenantMigration
 from msp_pipeline.model import ENTITY_TYPES
-from msp_pipeline.subjects import linked_subject, sync_action
-from msp_pipeline.unified.queue import PipelineQueue
-from rollout_bench.sqlfiles import load as load_sql
+from rollout_bench.load.config import LoadConfig, Tenant
+from rollout_bench.pipeline.wire import (
+    enqueue_legacy,
+    enqueue_unified,
+    path_for,
+    sync_jobs,
+)
 from rollout_bench.tenants import MUTATION_KINDS, apply_mutation
-
-from .config import LoadConfig, Tenant
-from .recorder import RECORDER
-from .shapes import SHAPES
 
 
 def _iso(epoch_s: float) -> str:
@@ -49,7 +50,7 @@ class SyncTriggerUser(User):
         self.shape = SHAPES[self.config.shape]()
         self.rng = random.Random(self.config.seed)
         self.loop = asyncio.new_event_loop()
-        self.queue = PipelineQueue(self.config.redis_url, self.config.bullmq_prefix)
+        self.queue = SyncJobProducer(self.config.redis_url, self.config.bullmq_prefix)
         self.conn = psycopg.connect(self.config.database_url, autocommit=True)
         self.lock = Semaphore()
         self.done = False
@@ -75,9 +76,8 @@ class SyncTriggerUser(User):
         lateness_ms = max(0.0, (time.time() - intended_at) * 1000)
         RECORDER.observe("lateness_ms", lateness_ms)
         sync_id = f"{self.config.bullmq_prefix}-{index:06d}"
-        jobs = [SyncJobData(tenant.tenant_id, tenant.data_source_id, t, sync_id, intendedAt=_iso(intended_at))
-                for t in ENTITY_TYPES]
-        path = "unified" if self.routing.should_use_bullmq(tenant.tenant_id) else "legacy"
+        jobs = sync_jobs(tenant.tenant_id, tenant.data_source_id, sync_id, _iso(intended_at))
+        path = path_for(self.routing, tenant.tenant_id)
         error: Exception | None = None
         with self.lock:
             try:
@@ -95,18 +95,10 @@ class SyncTriggerUser(User):
                                              exception=error, context={"tenant": tenant.tenant_id})
 
     def enqueue_bullmq(self, jobs: list[SyncJobData]) -> None:
-        async def add_all() -> None:
-            await asyncio.gather(*(self.queue.add_sync_job(job) for job in jobs))
-
-        self.loop.run_until_complete(add_all())
+        self.loop.run_until_complete(enqueue_unified(self.queue, jobs))
 
     def enqueue_legacy(self, jobs: list[SyncJobData], intended_at: float) -> None:
-        rows: list[dict[str, Any]] = [{
-            "tenant_id": job.tenantId, "data_source_id": job.dataSourceId, "action": sync_action(job.entityType),
-            "payload": Jsonb(job.to_dict()), "priority": job.priority,
-            "scheduled_at": datetime.fromtimestamp(intended_at, timezone.utc)} for job in jobs]
-        with self.conn.cursor() as cur:
-            cur.executemany(load_sql("loadtests/insert_scheduled_job"), rows)
+        enqueue_legacy(self.conn, jobs, datetime.fromtimestamp(intended_at, timezone.utc))
 
 
 class TenantMutationUser(User):
@@ -153,7 +145,7 @@ class LinkedFloodUser(User):
         self.config = LoadConfig.load()
         self.per_s = float(self.config.extra.get("LINKED_FLOOD_PER_S", "0"))
         self.loop = asyncio.new_event_loop()
-        self.bus = self.loop.run_until_complete(Bus.connect(self.config.nats_url, "load-linked-flood"))
+        self.bus = self.loop.run_until_complete(LinkedPublisher.connect(self.config.nats_url, "load-linked-flood"))
         self.rng = random.Random(self.config.seed + 2)
         self.wait_time = MethodType(constant_pacing(1.0 / self.per_s) if self.per_s > 0 else constant(1), self)
 

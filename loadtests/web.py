@@ -9,21 +9,19 @@ from typing import Any
 import psycopg
 import redis
 
-from msp_pipeline.subjects import QUEUE_NAME
-from rollout_bench.sqlfiles import load
-
-from .config import LoadConfig
+from rollout_bench.load.config import LoadConfig
+from rollout_bench.pipeline.wire import legacy_depth, unified_depth
+from rollout_bench.sql import load
 
 
 def pipeline_figures(config: LoadConfig) -> dict[str, Any]:
     client = redis.Redis.from_url(config.redis_url, socket_timeout=2)
-    key = f"{config.bullmq_prefix}:{QUEUE_NAME}"
     try:
-        unified_waiting = client.llen(f"{key}:wait") + client.zcard(f"{key}:prioritized") + client.zcard(f"{key}:delayed")
+        unified_waiting = unified_depth(client, config.bullmq_prefix)
     finally:
         client.close()
     with psycopg.connect(config.database_url) as conn:
-        legacy_waiting = conn.execute(load("collect/legacy_backlog")).fetchone()[0]  # type: ignore[index]
+        legacy_waiting = legacy_depth(conn)
         latency = conn.execute(load("loadtests/job_latency_percentiles")).fetchall()
         analyses = conn.execute(load("loadtests/analysis_counts")).fetchall()
     return {"queue depth, new path": unified_waiting, "queue depth, legacy": legacy_waiting,

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from rollout_bench.databases import scratch_database
 from rollout_bench.stack import StackUrls, open_stack
-from rollout_bench.streams import reset_pipeline_stream
+from rollout_bench.stack.nats import reset_pipeline_stream
+from rollout_bench.stack.scratch import scratch_database
 
 TEST_REDIS_DB = 15
 

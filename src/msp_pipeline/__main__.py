@@ -1,5 +1,5 @@
 import sys
 
-from msp_pipeline.processes import main
+from msp_pipeline.cli import main
 
 sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .model import Finding
+from msp_pipeline.model import Finding
 
 
 @dataclass

@@ -15,13 +15,23 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import BadRequestError, NotFoundError
 
-from .events import EventError, LinkedEvent
-from .log import log
-from .metrics import Metrics
-from .subjects import STREAM_NAME, STREAM_SUBJECTS, dead_letter_subject
+from msp_pipeline.contract.events import EventError, LinkedEvent
+from msp_pipeline.contract.subjects import (
+    STREAM_NAME,
+    STREAM_SUBJECTS,
+    dead_letter_subject,
+)
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
 
 ACK_WAIT_S = 120.0
 MAX_DELIVER = 5

@@ -12,41 +12,16 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .log import log
-from .metrics import Metrics
-from .migration import ConfigError, TenantMigration
-from .processes import DRAIN_TIMEOUT_S, ROLES, run_process
-from .schema import apply_migrations
-from .settings import Settings
+from msp_pipeline.contract.redact import mask_url, mask_webhook
+from msp_pipeline.contract.schema import apply_migrations
+from msp_pipeline.contract.settings import Settings
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.migration import ConfigError, TenantMigration
+from msp_pipeline.processes import DRAIN_TIMEOUT_S, ROLES, run_process
 
 EXIT_USAGE = 2
-MASK = "***"
-_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "credential", "sig")
-
-
-def mask_url(url: str) -> str:
-    """scheme://user:password@host/db?password=x -> scheme://user:***@host/db?password=***"""
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return url
-    netloc = parts.netloc
-    userinfo, at, host = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
-    query = urlencode([(k, MASK if any(w in k.lower() for w in _SECRET_WORDS) else v)
-                       for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def mask_webhook(url: str) -> str:
-    """A webhook URL often carries its secret in the path: keep only scheme and host."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return f"{parts.scheme}://{host}/{MASK}" if parts.path.strip("/") or parts.query else f"{parts.scheme}://{host}"
 
 
 def settings_for_log(settings: Settings) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Comparison mode (COMPARE_ANALYZERS=true): legacy against unified findings on the same
-data, as multisets keyed (entity, alert type, severity), in BOTH directions (the seed's
+data, as multisets keyed (entity, alert type, severity), in BOTH directions (the refactor plan's
 compareFindings walked only the unified side), plus counts per alert type.
 
 Differences that a declared legacy quirk explains (they vanish when that quirk is turned
@@ -19,10 +19,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from .log import log
-from .metrics import Metrics
-from .model import Finding, TenantSnapshot
-from .rules import Quirks, all_findings
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.model import Finding, TenantSnapshot
+from msp_pipeline.rules import Quirks, all_findings
 
 MISMATCH_LIST = "pipeline:comparison:mismatches"
 MISMATCH_LIST_CAP = 1_000
@@ -92,7 +92,7 @@ def compare_analysis(snapshot: TenantSnapshot, now: datetime, legacy_quirks: Qui
 
 
 class MismatchReporter:
-    """On a mismatch: the counter, one structured log line, the webhook (the seed's alert to
+    """On a mismatch: the counter, one structured log line, the webhook (the refactor plan's alert to
     the ops team) when set, and a capped Redis list of the last 1 000."""
 
     def __init__(self, metrics: Metrics, redis: Redis | None, webhook_url: str) -> None:

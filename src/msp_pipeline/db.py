@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg
 
-from . import sql
-from .log import log
-from .metrics import Metrics
+from msp_pipeline.contract import sql
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
 
 SLOW_QUERY_S = 1.0
 

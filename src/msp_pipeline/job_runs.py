@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .db import Db
-from .jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.db import Db
 
 
 async def record_start(db: Db, job: SyncJobData, *, path: str, attempt: int, enqueued_at: datetime) -> int:

@@ -1,23 +1,23 @@
-"""Tenant routing for the migration (the seed's `TenantMigration`, without its mistakes).
+"""Tenant routing for the migration (the refactor plan's `TenantMigration`, without its mistakes).
 
 Which path a tenant takes is decided per flag, each with its own tenant list:
 - queue:    USE_BULLMQ + BULLMQ_TENANTS                      -> `should_use_bullmq`
 - analyzer: USE_UNIFIED_ANALYZER + UNIFIED_ANALYZER_TENANTS  -> `should_use_unified_analyzer`
-both sharing MIGRATION_PERCENTAGE. Precedence as the seed: flag off -> legacy; explicit
+both sharing MIGRATION_PERCENTAGE. Precedence as the refactor plan: flag off -> legacy; explicit
 tenant list -> only those; else percentage -> bucket < percentage; else all tenants.
 
-Differences from the seed, on purpose:
-- unset or empty MIGRATION_PERCENTAGE = all tenants (as the seed), but an explicit `0`
-  = no tenant by percentage (the seed sent everyone to the new path there);
-- the unified analyzer has its own flag and list (the seed reused the BullMQ check);
+Differences from the refactor plan, on purpose:
+- unset or empty MIGRATION_PERCENTAGE = all tenants (as the refactor plan), but an explicit `0`
+  = no tenant by percentage (the refactor plan sent everyone to the new path there);
+- the unified analyzer has its own flag and list (the refactor plan reused the BullMQ check);
 - a missing or empty tenant id routes to legacy (fail closed);
 - a bad value raises ConfigError instead of becoming NaN;
 - tenant list entries are stripped of surrounding blanks; empty entries are dropped;
-- `stats` counts tenants from the database (the seed returned zeros).
+- `stats` counts tenants from the database (the refactor plan returned zeros).
 
-The bucket is bit-exact with the seed's TypeScript `hashString` over UTF-16 code units
+The bucket is bit-exact with the refactor plan's TypeScript `hashString` over UTF-16 code units
 (32-bit wrap, Math.abs, so -2**31 -> 2**31 -> bucket 48); fixtures/hash_vectors.json
-holds vectors computed by Node running the seed's function (fixtures/hash_vectors.mjs).
+holds vectors computed by Node running the refactor plan's function (fixtures/hash_vectors.mjs).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any
 
 import psycopg
 
-from .db import Db
-from .settings import ConfigError, parse_bool
+from msp_pipeline.contract.settings import ConfigError, parse_bool
+from msp_pipeline.db import Db
 
 __all__ = ["ConfigError", "TenantMigration", "hash_string", "bucket_of"]
 
@@ -40,7 +40,7 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,3}", re.ASCII)
 
 
 def hash_string(text: str) -> int:
-    """The seed's `hashString`: hash = (hash << 5) - hash + charCode per UTF-16 code unit,
+    """the refactor plan's `hashString`: hash = (hash << 5) - hash + charCode per UTF-16 code unit,
     kept to a signed 32-bit integer, then Math.abs (0 .. 2**31)."""
     code_units = text.encode("utf-16-le", "surrogatepass")
     value = 0
@@ -52,7 +52,7 @@ def hash_string(text: str) -> int:
 
 
 def bucket_of(tenant_id: str) -> int:
-    """0-99: the seed's `hashString(tenantId) % 100`."""
+    """0-99: the refactor plan's `hashString(tenantId) % 100`."""
     return hash_string(tenant_id) % 100
 
 
@@ -81,7 +81,7 @@ class TenantMigration:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TenantMigration:
-        """Reads the seed's flags; raises ConfigError naming the variable on a bad value."""
+        """Reads the refactor plan's flags; raises ConfigError naming the variable on a bad value."""
         return cls(
             bullmq_enabled=parse_bool(env, "USE_BULLMQ", False),
             unified_enabled=parse_bool(env, "USE_UNIFIED_ANALYZER", False),
@@ -93,7 +93,7 @@ class TenantMigration:
 
     @staticmethod
     def bucket(tenant_id: str) -> int:
-        """0-99, bit-exact with the seed's `hashString(tenantId) % 100`."""
+        """0-99, bit-exact with the refactor plan's `hashString(tenantId) % 100`."""
         return bucket_of(tenant_id)
 
     def _routes(self, enabled: bool, tenants: frozenset[str], tenant_id: str | None) -> bool:

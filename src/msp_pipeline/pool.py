@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from psycopg_pool import AsyncConnectionPool
 
-from .db import Db
-from .metrics import Metrics
+from msp_pipeline.db import Db
+from msp_pipeline.metrics import Metrics
 
 
 async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:

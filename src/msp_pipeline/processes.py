@@ -19,14 +19,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import NoReturn, Protocol
 
-from .bus import Bus
-from .jobs import SyncJobData
-from .log import log
-from .metrics import Metrics
-from .migration import TenantMigration
-from .pool import open_pool
-from .settings import Settings
-from .sync import SyncRunner
+from msp_pipeline.bus import Bus
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.settings import Settings
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.migration import TenantMigration
+from msp_pipeline.pool import open_pool
+from msp_pipeline.sync import SyncRunner
 
 ROLES = ("scheduler", "worker", "legacy-analyzers", "unified-analyzer")
 JOB_ROLES = ("scheduler", "worker")  # the roles that run sync jobs
@@ -49,25 +49,25 @@ class ComponentError(RuntimeError):
 
 
 def _scheduler(settings: Settings, metrics: Metrics, routing: TenantMigration, handle: HandleJob) -> Component:
-    from .legacy.scheduler import LegacyScheduler
+    from msp_pipeline.legacy.scheduler import LegacyScheduler
 
     return LegacyScheduler(settings, metrics, routing, handle)
 
 
 def _worker(settings: Settings, metrics: Metrics, routing: TenantMigration, handle: HandleJob) -> Component:
-    from .unified.worker import SyncWorker
+    from msp_pipeline.unified.worker import SyncWorker
 
     return SyncWorker(settings, metrics, routing, handle)
 
 
 def _legacy_analyzers(settings: Settings, metrics: Metrics, routing: TenantMigration, _: HandleJob) -> Component:
-    from .legacy.consumers import LegacyAnalyzers
+    from msp_pipeline.legacy.consumers import LegacyAnalyzers
 
     return LegacyAnalyzers(settings, metrics, routing)
 
 
 def _unified_analyzer(settings: Settings, metrics: Metrics, routing: TenantMigration, _: HandleJob) -> Component:
-    from .unified.service import UnifiedAnalyzerService
+    from msp_pipeline.unified.service import UnifiedAnalyzerService
 
     return UnifiedAnalyzerService(settings, metrics, routing)
 
@@ -172,9 +172,3 @@ async def run_process(roles: Sequence[str], settings: Settings, routing: TenantM
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-
-
-def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    from .cli import main as cli_main
-
-    return cli_main(argv, env)

@@ -1,7 +1,7 @@
 """The four rule sets (MFA, policy coverage, license, stale) as pure functions.
 
 Both paths call these; they differ in how they load the snapshot, schedule work and
-write alerts. Each known legacy quirk (DOMAIN.md) is an explicit switch in `Quirks`, so
+write alerts. Each known legacy quirk (docs/pipeline.md) is an explicit switch in `Quirks`, so
 comparison mode has real differences to find and tests can turn them off.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from .model import Finding, Identity, Policy, TenantSnapshot
+from msp_pipeline.model import Finding, Identity, Policy, TenantSnapshot
 
 STALE_AFTER_DAYS = 90
 STALE_TAG = "Stale"
@@ -188,7 +188,7 @@ ALERT_TYPES_OF_RULE_SET = {
 
 
 def entity_state(active_severities: Iterable[str]) -> str:
-    """Entity state from its active alerts' severities (DOMAIN.md)."""
+    """Entity state from its active alerts' severities (docs/pipeline.md)."""
     seen = set(active_severities)
     if seen & {"critical", "high"}:
         return "critical"

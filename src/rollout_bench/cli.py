@@ -8,8 +8,8 @@ import importlib
 import pkgutil
 import sys
 
-from . import commands
-from .errors import UserError
+from rollout_bench import commands
+from rollout_bench.errors import UserError
 
 
 def build_parser() -> argparse.ArgumentParser:

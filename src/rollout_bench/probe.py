@@ -15,9 +15,8 @@ from msp_pipeline.analysis import AnalysisOutcome
 from msp_pipeline.model import Finding
 from msp_pipeline.pool import open_pool
 from msp_pipeline.rules import Quirks
-
-from .databases import scratch_database
-from .tenants import generate_tenant, load_profile, load_tenants
+from rollout_bench.stack.scratch import scratch_database
+from rollout_bench.tenants import generate_tenant, load_profile, load_tenants
 
 PATHS = ("legacy", "unified")
 

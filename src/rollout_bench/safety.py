@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import UserError
+from msp_pipeline.contract.redact import MASK, redact_text
+from rollout_bench.errors import UserError
 
 ALLOW_ENV = "LOADTEST_ALLOWED_HOSTS"
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@/\n]+)(?P<tail>@)")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api[_-]?key|credential)", re.IGNORECASE)
-MASK = "***"
 
 
 def _host_of(target: str) -> str:
@@ -51,8 +50,8 @@ def check_load_target(url_or_host: str, env: Mapping[str, str]) -> None:
 
 
 def redact(text: str) -> str:
-    """scheme://user:password@host -> scheme://user:***@host"""
-    return _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MASK}{m.group('tail')}", text)
+    """Every URL in `text` with its passwords masked (userinfo and query string alike)."""
+    return redact_text(text)
 
 
 def redact_obj(value: Any, key: str = "") -> Any:

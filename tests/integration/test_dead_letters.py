@@ -9,7 +9,7 @@ import json
 import pytest
 
 from msp_pipeline.bus import Bus
-from msp_pipeline.events import LinkedEvent
+from msp_pipeline.contract.events import LinkedEvent
 from msp_pipeline.metrics import Metrics
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 import psycopg
 import pytest
 
+from msp_pipeline.legacy import run_legacy_analysis
 from msp_pipeline.pool import open_pool
 from msp_pipeline.rules import Quirks
-from msp_pipeline.legacy import run_legacy_analysis
 from msp_pipeline.unified import run_unified_analysis
 from rollout_bench.tenants import generate_tenant, load_profile, load_tenants
 

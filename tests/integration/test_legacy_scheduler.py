@@ -9,11 +9,11 @@ import json
 import psycopg
 import pytest
 
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.settings import Settings
 from msp_pipeline.legacy import LegacyScheduler
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.pool import open_pool
-from msp_pipeline.settings import Settings
 from rollout_bench.tenants import load_tenants
 
 pytestmark = pytest.mark.integration

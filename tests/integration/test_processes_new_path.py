@@ -14,10 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
 from msp_pipeline.model import ENTITY_TYPES
 from msp_pipeline.unified.queue import PipelineQueue
-from rollout_bench.supervisor import free_port
+from rollout_bench.pipeline.supervisor import free_port
 from rollout_bench.tenants import load_tenants
 from tests.support.waiting import wait_until
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from msp_pipeline.jobs import SyncJobData
-from msp_pipeline.subjects import sync_action
-from rollout_bench.supervisor import free_port
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.subjects import sync_action
+from rollout_bench.pipeline.supervisor import free_port
 from rollout_bench.tenants import load_tenants
 from tests.support.waiting import wait_until
 

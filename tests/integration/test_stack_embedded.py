@@ -5,6 +5,7 @@ stopped by `stack down`."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,7 @@ def test_a_server_that_cannot_start_is_a_one_line_error(monkeypatch: pytest.Monk
 
 def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rollout_bench", "stack", *args], cwd=cwd,
+                          env={**os.environ, "ROLLOUT_BENCH_ROOT": str(cwd)},
                           capture_output=True, text=True, timeout=60)
 
 
@@ -49,6 +51,7 @@ def test_down_stops_a_server_restarted_by_a_drill(tmp_path: Path, monkeypatch: p
         assert up.returncode == 0, up.stderr
         assert (tmp_path / ".stack" / "env").read_text().count("export ") == 3
         monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("ROLLOUT_BENCH_ROOT", str(tmp_path))
         found = stack_up_state()
         assert found is not None and not found.owned and found.pg_stat_statements
         found.restart("redis")

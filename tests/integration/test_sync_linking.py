@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from msp_pipeline.bus import Bus
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
 from msp_pipeline.model import ENTITY_TYPES
 from msp_pipeline.pool import open_pool
 from msp_pipeline.sync import BatchStats, SyncRunner

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from msp_pipeline.bus import Bus
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.subjects import STREAM_NAME
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.model import ENTITY_TYPES
 from msp_pipeline.pool import open_pool
-from msp_pipeline.subjects import STREAM_NAME
 from msp_pipeline.sync import BatchStats, SyncError, SyncRunner
 from rollout_bench.tenants import load_tenants
 from tests.support.sql import fetch_rows as _rows

@@ -12,7 +12,12 @@ import pytest
 from msp_pipeline.analysis import AnalysisOutcome
 from msp_pipeline.pool import open_pool
 from msp_pipeline.unified import run_unified_analysis
-from tests.integration.test_unified_context import NOW, HandTenant, build_tenant, set_policy_excludes
+from tests.integration.test_unified_context import (
+    NOW,
+    HandTenant,
+    build_tenant,
+    set_policy_excludes,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -4,6 +4,7 @@ analysis whatever the tenant size (counted by Db and cross-checked in analysis_r
 from __future__ import annotations
 
 import importlib.util
+
 import pytest
 
 from msp_pipeline.analysis import AnalysisOutcome

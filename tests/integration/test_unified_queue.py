@@ -10,11 +10,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.settings import Settings
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.migration import TenantMigration
 from msp_pipeline.pool import open_pool
-from msp_pipeline.settings import Settings
 from msp_pipeline.unified.queue import PipelineQueue
 from msp_pipeline.unified.worker import SyncWorker
 from tests.integration.test_unified_context import ensure_data_source

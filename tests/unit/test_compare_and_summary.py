@@ -9,9 +9,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollout_bench.compare import compare_samples
-from rollout_bench.histograms import decode, encode, from_values, summarize
-from rollout_bench.summary import validate
+from rollout_bench.collect.histograms import decode, encode, from_values, summarize
+from rollout_bench.compare.releases import compare_samples
+from rollout_bench.results.summary import validate
 
 
 @settings(max_examples=25, deadline=None)

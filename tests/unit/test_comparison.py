@@ -24,7 +24,7 @@ def test_differences_are_found_in_both_directions() -> None:
                             [f("a", "mfa_not_enforced"), f("c", "policy_gap", "medium")])
     assert diff.matched == 1
     assert set(diff.only_unified) == {("b", "stale_user", "low")}
-    assert set(diff.only_legacy) == {("c", "policy_gap", "medium")}, "the seed only walked the unified side"
+    assert set(diff.only_legacy) == {("c", "policy_gap", "medium")}, "the refactor plan only walked the unified side"
     assert diff.by_type["policy_gap"] == {"unified": 0, "legacy": 1}
 
 

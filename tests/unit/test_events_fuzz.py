@@ -8,8 +8,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from msp_pipeline.events import EventError, LinkedEvent
-from msp_pipeline.jobs import JobError, SyncJobData
+from msp_pipeline.contract.events import EventError, LinkedEvent
+from msp_pipeline.contract.jobs import JobError, SyncJobData
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),

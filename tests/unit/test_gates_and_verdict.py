@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 from rollout_bench.errors import UserError
-from rollout_bench.gates import Gate, GateResult, evaluate, load_gates, parse_expression
-from rollout_bench.verdict import decide
+from rollout_bench.judge.gates import (
+    Gate,
+    GateResult,
+    evaluate,
+    load_gates,
+    parse_expression,
+)
+from rollout_bench.judge.verdict import decide
 
 SUMMARY = {"metrics": {"job_latency_ms": {"unified": {"p99": 420.0, "count": 500}}},
            "errors_by_path": {"unified": {"rate": 0.02, "jobs": 300}, "legacy": {"rate": 0.015, "jobs": 300}},

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from msp_pipeline import settings
+from msp_pipeline.contract import settings
 from msp_pipeline.migration import ConfigError, TenantMigration, bucket_of
 
 TENANTS = [f"tenant-{i}" for i in range(200)]

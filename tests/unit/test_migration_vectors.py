@@ -1,5 +1,5 @@
-"""Routing buckets are bit-exact with the seed's TypeScript hashString, proved against
-vectors Node computed by running the seed's function (fixtures/hash_vectors.mjs)."""
+"""Routing buckets are bit-exact with the refactor plan's TypeScript hashString, proved against
+vectors Node computed by running the refactor plan's function (fixtures/hash_vectors.mjs)."""
 
 from __future__ import annotations
 

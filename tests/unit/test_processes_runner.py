@@ -16,12 +16,13 @@ from typing import Any, NoReturn
 import pytest
 
 from msp_pipeline import log as pipeline_log
-from msp_pipeline.cli import main, mask_url, mask_webhook, settings_for_log
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.cli import main, settings_for_log
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.redact import mask_url, mask_webhook
+from msp_pipeline.contract.settings import Settings
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.migration import TenantMigration
 from msp_pipeline.processes import ROLES, HandleJob, run_process, runner_pool_size
-from msp_pipeline.settings import Settings
 
 SETTINGS = Settings("postgresql://u:pw@127.0.0.1/db", "redis://127.0.0.1:6379/0", "nats://127.0.0.1:4222")
 ROUTING = TenantMigration.from_env({})

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from rollout_bench.errors import InfrastructureError, UserError
-from rollout_bench.stack import RunningStack, StackUrls, running_stack, select, start_stack
+from rollout_bench.stack import (
+    RunningStack,
+    StackUrls,
+    running_stack,
+    select,
+    start_stack,
+)
 from rollout_bench.stack.base import RestartNotSupported
 from rollout_bench.stack.embedded import redis_config
 
@@ -32,8 +38,9 @@ class FakeStack(RunningStack):
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No real stack: a clean cwd (no .stack/), no URLs, no Docker, embedded replaced by a fake."""
+    """No real stack: a clean project root (no .stack/), no URLs, no Docker, embedded replaced by a fake."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ROLLOUT_BENCH_ROOT", str(tmp_path))
     for name in URL_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(select, "docker_available", lambda: "no Docker engine answers (DockerException)")

@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from msp_pipeline.model import ENTITY_TYPES, relationships_of
-from msp_pipeline.sync.linker import DECLARATIONS, inbound_declarers, owned_relationships, plan
+from msp_pipeline.sync.linker import (
+    DECLARATIONS,
+    inbound_declarers,
+    owned_relationships,
+    plan,
+)
 from rollout_bench.tenants import generate_tenant, load_profile
 
 AS_OF = datetime(2026, 11, 28, tzinfo=UTC)

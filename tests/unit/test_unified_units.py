@@ -7,7 +7,13 @@ import asyncio
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from msp_pipeline.jobs import ATTEMPTS, BACKOFF_DELAY_MS, REMOVE_ON_COMPLETE, REMOVE_ON_FAIL, SyncJobData
+from msp_pipeline.contract.jobs import (
+    ATTEMPTS,
+    BACKOFF_DELAY_MS,
+    REMOVE_ON_COMPLETE,
+    REMOVE_ON_FAIL,
+    SyncJobData,
+)
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.model import Finding
 from msp_pipeline.unified.alerts import COVERED_ALERT_TYPES, alert_rows, state_rows
@@ -93,7 +99,7 @@ def test_redis_monitor_tracks_up_and_depth() -> None:
 
 
 def test_comparison_ignore_parsing() -> None:
-    from msp_pipeline.settings import ConfigError
+    from msp_pipeline.contract.settings import ConfigError
     from msp_pipeline.unified.comparing import ignored_quirks
 
     assert ignored_quirks({}) == {"policy_gap_never_raised", "license_waste_reads_stale_tag"}
@@ -104,8 +110,8 @@ def test_comparison_ignore_parsing() -> None:
 
 
 def test_settle_window_from_env() -> None:
+    from msp_pipeline.contract.settings import ConfigError, Settings
     from msp_pipeline.migration import TenantMigration
-    from msp_pipeline.settings import ConfigError, Settings
     from msp_pipeline.unified.service import UnifiedAnalyzerService
 
     settings = Settings("postgresql://x", "redis://x", "nats://x")

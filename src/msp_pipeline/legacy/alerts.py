@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..db import Db
-from ..model import Finding
-from ..rules import ALERT_TYPES_OF_RULE_SET, STALE_TAG, Quirks
+from msp_pipeline.db import Db
+from msp_pipeline.model import Finding
+from msp_pipeline.rules import ALERT_TYPES_OF_RULE_SET, STALE_TAG, Quirks
 
 
 async def _history(db: Db, scope: Mapping[str, str], alert_id: int, previous: tuple[str | None, str | None],

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 
 from psycopg_pool import AsyncConnectionPool
 
-from ..analysis import AnalysisOutcome, AnalyzerStats
-from ..events import trace_id as make_trace_id
-from ..metrics import Metrics
-from ..pool import db_session
-from ..rules import RULE_SETS, Quirks, run_rule_set
-from .alerts import write_findings, write_stale_tags
-from .loaders import LOADERS
+from msp_pipeline.analysis import AnalysisOutcome, AnalyzerStats
+from msp_pipeline.contract.events import trace_id as make_trace_id
+from msp_pipeline.legacy.alerts import write_findings, write_stale_tags
+from msp_pipeline.legacy.loaders import LOADERS
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.pool import db_session
+from msp_pipeline.rules import RULE_SETS, Quirks, run_rule_set
 
 
 async def run_analyzer(pool: AsyncConnectionPool, name: str, tenant_id: str, data_source_id: str, *,

@@ -11,14 +11,14 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from ..bus import Bus
-from ..events import AnalysisEvent, LinkedEvent
-from ..log import log
-from ..metrics import Metrics
-from ..pool import open_pool
-from ..settings import Settings
-from ..subjects import durable_name, legacy_analysis_subject
-from .analysis import run_analyzer
+from msp_pipeline.bus import Bus
+from msp_pipeline.contract.events import AnalysisEvent, LinkedEvent
+from msp_pipeline.contract.settings import Settings
+from msp_pipeline.contract.subjects import durable_name, legacy_analysis_subject
+from msp_pipeline.legacy.analysis import run_analyzer
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.pool import open_pool
 
 TRIGGER_TYPES = {
     "mfa": ("identities", "policies"),

@@ -1,5 +1,5 @@
 """How each legacy analyzer loads its own data: per-entity queries (the N+1 patterns of
-DOMAIN.md), every analyzer reloading the same identities. This is where the legacy cost is;
+docs/pipeline.md), every analyzer reloading the same identities. This is where the legacy cost is;
 the rules they feed are the shared ones."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Db
-from ..model import TenantSnapshot
+from msp_pipeline.db import Db
+from msp_pipeline.model import TenantSnapshot
 
 Scope = dict[str, str]
 

@@ -12,14 +12,14 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from ..db import Db
-from ..job_runs import record_finish, record_start
-from ..jobs import LEGACY_RETRY_DELAY_S, JobError, SyncJobData
-from ..log import log
-from ..metrics import Metrics
-from ..pool import db_session, open_pool
-from ..settings import Settings
-from ..subjects import sync_action
+from msp_pipeline.contract.jobs import LEGACY_RETRY_DELAY_S, JobError, SyncJobData
+from msp_pipeline.contract.settings import Settings
+from msp_pipeline.contract.subjects import sync_action
+from msp_pipeline.db import Db
+from msp_pipeline.job_runs import record_finish, record_start
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.pool import db_session, open_pool
 
 HandleJob = Callable[[SyncJobData], Awaitable[SyncJobData | None]]
 PATH = "legacy"

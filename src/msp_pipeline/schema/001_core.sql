@@ -1,4 +1,4 @@
--- Core tables of the pipeline (DOMAIN.md, "Data model").
+-- Core tables of the pipeline (docs/pipeline.md, "Data model").
 -- Ids are text: tenants, data sources and integrations carry stable ids chosen by the
 -- generator, so routing hashes (TenantMigration.bucket) are the same as in production.
 

@@ -2,7 +2,7 @@
 processor (upserts entities by external id and data hash), linker (relationships in bulk),
 each announcing its stage on NATS JetStream, the last with `linked.{type}`."""
 
-from .adapter import SyncError
-from .runner import BatchStats, SyncRunner
+from msp_pipeline.sync.adapter import SyncError
+from msp_pipeline.sync.runner import BatchStats, SyncRunner
 
 __all__ = ["BatchStats", "SyncError", "SyncRunner"]

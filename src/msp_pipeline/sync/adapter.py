@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Db
-from ..jobs import SyncJobData
-from ..model import ENTITY_TYPES
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.db import Db
+from msp_pipeline.model import ENTITY_TYPES
 
 
 class SyncError(Exception):

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..db import Db
-from ..log import log
-from ..model import PayloadError
-from .processor import Edge, declared_edges
+from msp_pipeline.db import Db
+from msp_pipeline.log import log
+from msp_pipeline.model import PayloadError
+from msp_pipeline.sync.processor import Edge, declared_edges
 
 INSERT_BATCH = 100
 DbEdge = tuple[int, int, str]  # parent_entity_id, child_entity_id, relationship_type

@@ -12,11 +12,11 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ..bus import Bus
-from ..db import Db
-from ..jobs import SyncJobData
-from ..model import PayloadError, normalize, payload_hash, relationships_of
-from .adapter import GraphRow
+from msp_pipeline.bus import Bus
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.db import Db
+from msp_pipeline.model import PayloadError, normalize, payload_hash, relationships_of
+from msp_pipeline.sync.adapter import GraphRow
 
 Edge = tuple[str, str, str, str, str]  # parent_type, parent_ext, child_type, child_ext, relationship_type
 DEAD_LETTER_SOURCE = "sync"

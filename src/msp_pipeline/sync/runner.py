@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
-from ..bus import Bus
-from ..events import LinkedEvent, trace_id
-from ..jobs import SyncJobData
-from ..log import log
-from ..metrics import Metrics
-from ..pool import db_session
-from ..subjects import linked_subject
-from .adapter import check_job, fetch_page, stage_message
-from .linker import link
-from .processor import process_page
+from msp_pipeline.bus import Bus
+from msp_pipeline.contract.events import LinkedEvent, trace_id
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.subjects import linked_subject
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.pool import db_session
+from msp_pipeline.sync.adapter import check_job, fetch_page, stage_message
+from msp_pipeline.sync.linker import link
+from msp_pipeline.sync.processor import process_page
 
 
 @dataclass(frozen=True)

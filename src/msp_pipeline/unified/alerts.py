@@ -17,10 +17,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ..db import Db
-from ..model import Finding
-from ..rules import ALERT_TYPES_OF_RULE_SET, entity_state
-from .context import EntityKey
+from msp_pipeline.db import Db
+from msp_pipeline.model import Finding
+from msp_pipeline.rules import ALERT_TYPES_OF_RULE_SET, entity_state
+from msp_pipeline.unified.context import EntityKey
 
 CHANGED_BY = "unified-alert-manager"
 ALERT_WRITE_QUERIES = 3

@@ -18,16 +18,16 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from ..analysis import AnalysisOutcome, AnalyzerStats
-from ..db import QueryStats
-from ..events import trace_id as make_trace_id
-from ..log import log
-from ..metrics import Metrics
-from ..model import TenantSnapshot
-from ..pool import db_session
-from ..rules import Quirks, all_findings
-from . import alerts as alert_manager
-from .context import CONTEXT_QUERIES, load_tenant_context
+from msp_pipeline.analysis import AnalysisOutcome, AnalyzerStats
+from msp_pipeline.contract.events import trace_id as make_trace_id
+from msp_pipeline.db import QueryStats
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.model import TenantSnapshot
+from msp_pipeline.pool import db_session
+from msp_pipeline.rules import Quirks, all_findings
+from msp_pipeline.unified import alerts as alert_manager
+from msp_pipeline.unified.context import CONTEXT_QUERIES, load_tenant_context
 
 PATH = "unified"
 ANALYZER = "unified"

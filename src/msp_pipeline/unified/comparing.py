@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..comparison import ComparisonResult, MismatchReporter, compare_analysis
-from ..model import TenantSnapshot
-from ..rules import Quirks
-from ..settings import ConfigError
+from msp_pipeline.comparison import ComparisonResult, MismatchReporter, compare_analysis
+from msp_pipeline.contract.settings import ConfigError
+from msp_pipeline.model import TenantSnapshot
+from msp_pipeline.rules import Quirks
 
 COMPARISON_IGNORE_ENV = "COMPARISON_IGNORE"
 DEFAULT_IGNORED_QUIRKS = "policy_gap_never_raised,license_waste_reads_stale_tag"

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Db
-from ..model import ENTITY_TYPES, TenantSnapshot
+from msp_pipeline.db import Db
+from msp_pipeline.model import ENTITY_TYPES, TenantSnapshot
 
 CONTEXT_QUERIES = 2  # statements issued by one load, whatever the tenant's size
 

@@ -2,7 +2,7 @@
 
 Jobs carry `SyncJobData.to_dict()` under the name `sync`, with the options of
 `jobs.bullmq_job_options` (attempts 3, exponential backoff from 5 000 ms, remove-on-complete
-and remove-on-fail as DOMAIN.md, job id = job key so a job added twice is stored once).
+and remove-on-fail (completed kept a day, failed a week), job id = job key so a job added twice is stored once).
 Repeatable jobs are BullMQ job schedulers, one per active data source and entity type of a
 tenant routed to BullMQ, cron from `rate_minutes` (60 -> hourly).
 """
@@ -12,17 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from bullmq import Queue
 from psycopg_pool import AsyncConnectionPool
 
-from ..jobs import SyncJobData, bullmq_job_options
-from ..log import log
-from ..pool import db_session
-from ..subjects import QUEUE_NAME, SYNC_JOB_NAME
+from msp_pipeline.contract.jobs import SyncJobData
+from msp_pipeline.contract.producer import SyncJobProducer
+from msp_pipeline.contract.subjects import SYNC_JOB_NAME
+from msp_pipeline.log import log
+from msp_pipeline.pool import db_session
 
 SCHEDULER_PREFIX = "sync:"
 SCHEDULED_SYNC_ID = "scheduled"  # template value; the worker gives each iteration its own sync id
-COUNT_STATES = ("waiting", "prioritized", "active", "delayed", "completed", "failed")
 
 
 class Routing(Protocol):
@@ -46,40 +45,8 @@ def scheduler_id(data_source_id: str, entity_type: str) -> str:
     return f"{SCHEDULER_PREFIX}{data_source_id}:{entity_type}"
 
 
-class PipelineQueue:
-    """The producer side, on its own Redis connection (a Worker opens its own)."""
-
-    def __init__(self, redis_url: str, prefix: str = "bull", *, backoff_delay_ms: int | None = None) -> None:
-        if backoff_delay_ms is not None and backoff_delay_ms < 0:
-            raise ValueError(f"backoff_delay_ms {backoff_delay_ms!r} is not allowed; use 0 or more")
-        self.redis_url = redis_url
-        self.prefix = prefix
-        self.queue = Queue(QUEUE_NAME, {"connection": redis_url, "prefix": prefix})
-        self._backoff_delay_ms = backoff_delay_ms  # tests only: the real delay is jobs.BACKOFF_DELAY_MS
-
-    def job_options(self, job: SyncJobData, *, delay_ms: int = 0) -> dict[str, Any]:
-        options = bullmq_job_options(job, delay_ms=delay_ms)
-        if self._backoff_delay_ms is not None:
-            options["backoff"] = {**options["backoff"], "delay": self._backoff_delay_ms}
-        return options
-
-    async def add_sync_job(self, job: SyncJobData, *, delay_ms: int = 0) -> str:
-        """Adds one sync job; returns its id (the job key)."""
-        if delay_ms < 0:
-            raise ValueError(f"delay_ms {delay_ms!r} is not allowed; use 0 or more")
-        added = await self.queue.add(SYNC_JOB_NAME, job.to_dict(), self.job_options(job, delay_ms=delay_ms))
-        return str(added.id)
-
-    async def counts(self) -> dict[str, int]:
-        """waiting (incl. prioritized: every sync job has a priority), active, delayed,
-        completed, failed."""
-        raw = await self.queue.getJobCounts(*COUNT_STATES)
-        counts = {state: int(raw.get(state) or 0) for state in COUNT_STATES}
-        counts["waiting"] += counts.pop("prioritized")
-        return counts
-
-    async def ping(self) -> bool:
-        return bool(await self.queue.client.ping())
+class PipelineQueue(SyncJobProducer):
+    """The producer plus the repeatable job schedulers the pipeline keeps for its tenants."""
 
     async def ensure_repeatable_jobs(self, pool: AsyncConnectionPool, routing: Routing) -> dict[str, int]:
         """One job scheduler per active data source and entity type of every tenant that
@@ -108,6 +75,3 @@ class PipelineQueue:
 
     async def _scheduler_ids(self) -> Iterable[str]:
         return [str(s["key"]) for s in await self.queue.getJobSchedulers(0, -1, True)]
-
-    async def close(self) -> None:
-        await self.queue.close()

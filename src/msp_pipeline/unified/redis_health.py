@@ -8,8 +8,8 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from ..log import log
-from ..metrics import Metrics
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
 
 
 class CountingQueue(Protocol):

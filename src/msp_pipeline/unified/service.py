@@ -24,18 +24,22 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..bus import Bus
-from ..comparison import MismatchReporter
-from ..events import AnalysisEvent, LinkedEvent
-from ..log import log
-from ..metrics import Metrics
-from ..model import ENTITY_TYPES
-from ..pool import open_pool
-from ..settings import Settings, parse_number
-from ..subjects import LINKED_WILDCARD, UNIFIED_ANALYSIS_SUBJECT, durable_name
-from .analysis import run_unified_analysis
-from .comparing import Comparison, ignored_quirks
-from .sync_tracker import MAX_FAILURES, SyncTracker, sync_member
+from msp_pipeline.bus import Bus
+from msp_pipeline.comparison import MismatchReporter
+from msp_pipeline.contract.events import AnalysisEvent, LinkedEvent
+from msp_pipeline.contract.settings import Settings, parse_number
+from msp_pipeline.contract.subjects import (
+    LINKED_WILDCARD,
+    UNIFIED_ANALYSIS_SUBJECT,
+    durable_name,
+)
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.model import ENTITY_TYPES
+from msp_pipeline.pool import open_pool
+from msp_pipeline.unified.analysis import run_unified_analysis
+from msp_pipeline.unified.comparing import Comparison, ignored_quirks
+from msp_pipeline.unified.sync_tracker import MAX_FAILURES, SyncTracker, sync_member
 
 CONSUMER = "unified-analyzer"
 SETTLE_ENV = "UNIFIED_SETTLE_S"

@@ -20,8 +20,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from ..events import LinkedEvent
-from ..model import ENTITY_TYPES
+from msp_pipeline.contract.events import LinkedEvent
+from msp_pipeline.model import ENTITY_TYPES
 
 DONE_TTL_S = 86_400
 MAX_FAILURES = 5

@@ -23,16 +23,16 @@ from bullmq.backoffs import Backoffs
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from .. import job_runs
-from ..db import Db
-from ..jobs import ATTEMPTS, JobError, SyncJobData
-from ..log import log
-from ..metrics import Metrics
-from ..pool import db_session, open_pool
-from ..settings import Settings
-from ..subjects import QUEUE_NAME, sync_action
-from .queue import PipelineQueue, Routing
-from .redis_health import RedisMonitor
+from msp_pipeline import job_runs
+from msp_pipeline.contract.jobs import ATTEMPTS, JobError, SyncJobData
+from msp_pipeline.contract.settings import Settings
+from msp_pipeline.contract.subjects import QUEUE_NAME, sync_action
+from msp_pipeline.db import Db
+from msp_pipeline.log import log
+from msp_pipeline.metrics import Metrics
+from msp_pipeline.pool import db_session, open_pool
+from msp_pipeline.unified.queue import PipelineQueue, Routing
+from msp_pipeline.unified.redis_health import RedisMonitor
 
 PATH = "unified"
 HandleJob = Callable[[SyncJobData], Awaitable[SyncJobData | None]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,23 +19,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from ..compare import compare_runs, render, trend_plot
-    from ..results import RESULTS_DIR, latest_run, releases, resolve
+    from rollout_bench.compare.releases import compare_runs, render, trend_plot
+    from rollout_bench.paths import results_dir
+    from rollout_bench.results.store import latest_run, releases, resolve
 
     base = resolve(args.base)
     head = resolve(args.head) if args.head else latest_run()
     rows, warnings = compare_runs(base, head, args.factor)
     print(f"base {base}  ->  head {head}")
     print(render(rows, warnings))
-    plot = trend_plot(releases(), Path(RESULTS_DIR) / "trend.png")
+    plot = trend_plot(releases(), results_dir() / "trend.png")
     if plot:
         print(f"trend plot: {plot}")
     return 1 if any(r.verdict == "regression" for r in rows) else 0
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from ..errors import UserError
-    from ..results import latest_run, resolve, store_baseline
+    from rollout_bench.errors import UserError
+    from rollout_bench.results.store import latest_run, resolve, store_baseline
 
     if not args.release:
         raise UserError("RELEASE is empty; use make baseline RELEASE=x")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -13,10 +12,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..drills import DRILLS
-    from ..drills.base import render, write_drill_result
-    from ..errors import UserError
-    from ..loadtest import Progress
+    from rollout_bench.console import Progress
+    from rollout_bench.drills import DRILLS
+    from rollout_bench.drills.base import render, write_drill_result
+    from rollout_bench.errors import UserError
+    from rollout_bench.paths import results_dir
 
     if args.name != "all" and args.name not in DRILLS:
         raise UserError(f"drill {args.name!r} is unknown; allowed: {', '.join(DRILLS)}, all")
@@ -24,10 +24,10 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress()
     failed = 0
     for name in names:
-        out = Path("results") / "drills" / "work" / name
+        out = results_dir() / "drills" / "work" / name
         out.mkdir(parents=True, exist_ok=True)
         result = DRILLS[name](out, progress)
-        stored = write_drill_result(result, Path("results"))
+        stored = write_drill_result(result, results_dir())
         print(render(result))
         print(f"  results: {stored}/summary.json")
         failed += not result.passed

@@ -15,15 +15,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--release", default=os.environ.get("RELEASE", ""))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--processes", type=int, default=1, help="Locust processes")
-    parser.add_argument("--gates", type=Path, default=Path("ops/gates.toml"))
+    parser.add_argument("--gates", type=Path, default=None, help="gates file (default: ops/gates.toml)")
     parser.add_argument("--ui", action="store_true", help="Locust web UI on 127.0.0.1:8089")
     parser.add_argument("--keep-database", action="store_true", help="keep the run's scratch database")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import UserError
-    from ..loadtest import LoadtestOptions, LoadtestRun
+    from rollout_bench.errors import UserError
+    from rollout_bench.run import LoadtestOptions, LoadtestRun
 
     try:
         week = int(args.week)

@@ -8,8 +8,7 @@ import os
 import sys
 
 from msp_pipeline.rules import Quirks
-
-from ..errors import UserError
+from rollout_bench.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..probe import PATHS, ProbeRequest, run_probe
-    from ..stack import open_stack
+    from rollout_bench.probe import PATHS, ProbeRequest, run_probe
+    from rollout_bench.stack import open_stack
 
     try:
         quirks = Quirks.parse(args.legacy_quirks)

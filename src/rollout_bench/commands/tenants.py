@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run_describe(args: argparse.Namespace) -> int:
-    from ..tenants import describe
+    from rollout_bench.tenants import describe
 
     json.dump(describe(args.profile, args.seed), sys.stdout, indent=2)
     print()
@@ -33,11 +33,10 @@ def run_describe(args: argparse.Namespace) -> int:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    from msp_pipeline.schema import apply_migrations
-
-    from ..errors import UserError
-    from ..stack import open_stack
-    from ..tenants import load_tenants
+    from msp_pipeline.contract.schema import apply_migrations
+    from rollout_bench.errors import UserError
+    from rollout_bench.stack import open_stack
+    from rollout_bench.tenants import load_tenants
 
     if args.count < 1:
         raise UserError(f"--count {args.count} is not allowed; use 1 or more")

@@ -1,5 +1,5 @@
 """Fault drills (`make drill NAME=...`, `make drills`)."""
 
-from .scenarios import DRILLS
+from rollout_bench.drills.scenarios import DRILLS
 
 __all__ = ["DRILLS"]

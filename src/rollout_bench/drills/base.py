@@ -13,17 +13,16 @@ from typing import Any
 
 import psycopg
 
-from loadtests.weeks import WEEKS
 from msp_pipeline.migration import TenantMigration
-
-from .. import collect
-from ..databases import scratch_database
-from ..results import new_run_id, write_json
-from ..stack import RunningStack, running_stack
-from ..supervisor import Supervisor
-from ..tenants import SyntheticTenant, generate_tenants, write_tenants
-from ..warmup import warm_up
-from .load import SteadyLoad
+from rollout_bench.collect import records as collect
+from rollout_bench.drills.load import SteadyLoad
+from rollout_bench.load.weeks import WEEKS
+from rollout_bench.pipeline.supervisor import Supervisor
+from rollout_bench.pipeline.warmup import warm_up
+from rollout_bench.results.store import new_run_id, write_json
+from rollout_bench.stack import RunningStack, running_stack
+from rollout_bench.stack.scratch import scratch_database
+from rollout_bench.tenants import SyntheticTenant, generate_tenants, write_tenants
 
 DRILL_SETTINGS = {"LEGACY_POLL_INTERVAL_S": "1", "LEGACY_DEBOUNCE_S": "2", "UNIFIED_SETTLE_S": "2"}
 
@@ -92,7 +91,7 @@ class DrillContext:
         return collect.accuracy({t.tenant_id: t.expected_findings for t in self.tenants}, found)
 
     def query(self, sql_name: str, params: Any = None) -> list[tuple[Any, ...]]:
-        from ..sqlfiles import load
+        from rollout_bench.sql import load
 
         with psycopg.connect(self.database_url) as conn:
             return conn.execute(load(sql_name), params).fetchall()
@@ -114,7 +113,7 @@ def drill_context(name: str, out: Path, progress: Callable[[str], None], week: i
             if proxy_delay_s:
                 from urllib.parse import urlsplit
 
-                from .proxy import LatencyProxy
+                from rollout_bench.drills.proxy import LatencyProxy
 
                 parts = urlsplit(database_url)
                 proxy = LatencyProxy(parts.hostname or "127.0.0.1", parts.port or 5432, proxy_delay_s).__enter__()

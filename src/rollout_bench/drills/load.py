@@ -12,16 +12,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
-from msp_pipeline.jobs import SyncJobData
+from msp_pipeline.contract.producer import SyncJobProducer
 from msp_pipeline.migration import TenantMigration
-from msp_pipeline.model import ENTITY_TYPES
-from msp_pipeline.subjects import sync_action
-from msp_pipeline.unified.queue import PipelineQueue
-
-from ..sqlfiles import load
-from ..tenants import SyntheticTenant
+from rollout_bench.pipeline.wire import (
+    enqueue_legacy,
+    enqueue_unified,
+    path_for,
+    sync_jobs,
+)
+from rollout_bench.tenants import SyntheticTenant
 
 
 class SteadyLoad:
@@ -51,24 +51,20 @@ class SteadyLoad:
         asyncio.run(self._loop())
 
     async def _loop(self) -> None:
-        queue = PipelineQueue(self.redis_url, self.prefix)
+        queue = SyncJobProducer(self.redis_url, self.prefix)
         index = 0
         try:
             with psycopg.connect(self.database_url, autocommit=True) as conn:
                 while not self._stop.is_set():
                     tenant = self.tenants[index % len(self.tenants)]
-                    jobs = [SyncJobData(tenant.tenant_id, tenant.data_source_id, t, f"drill-{index:05d}",
-                                        intendedAt=datetime.now(timezone.utc).isoformat()) for t in ENTITY_TYPES]
-                    path = "unified" if self.routing().should_use_bullmq(tenant.tenant_id) else "legacy"
+                    jobs = sync_jobs(tenant.tenant_id, tenant.data_source_id, f"drill-{index:05d}",
+                                     datetime.now(timezone.utc).isoformat())
+                    path = path_for(self.routing(), tenant.tenant_id)
                     try:
                         if path == "unified":
-                            await asyncio.wait_for(asyncio.gather(*(queue.add_sync_job(j) for j in jobs)), 5)
+                            await asyncio.wait_for(enqueue_unified(queue, jobs), 5)
                         else:
-                            for job in jobs:
-                                conn.execute(load("loadtests/insert_scheduled_job"), {
-                                    "tenant_id": job.tenantId, "data_source_id": job.dataSourceId,
-                                    "action": sync_action(job.entityType), "payload": Jsonb(job.to_dict()),
-                                    "priority": job.priority, "scheduled_at": datetime.now(timezone.utc)})
+                            enqueue_legacy(conn, jobs)
                         self.jobs += [{"job_key": j.job_key, "path": path, "at": time.time()} for j in jobs]
                     except Exception:  # the server is down: the arrival is refused, and counted
                         self.refused += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from ..stack.processes import free_port
+from rollout_bench.stack.processes import free_port
 
 
 class LatencyProxy:

@@ -1,4 +1,4 @@
-"""The fault drills of the seed's promises: zero data loss, a tested rollback, alerts when
+"""The fault drills of the refactor plan's promises: zero data loss, a tested rollback, alerts when
 Redis goes down. Each runs under load against a stack it owns and reports what was lost."""
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from msp_pipeline.migration import TenantMigration
-
-from .base import DrillResult, drill_context, duplicated_history_rows
+from rollout_bench.drills.base import (
+    DrillResult,
+    drill_context,
+    duplicated_history_rows,
+)
 
 DRAIN_S = 150.0  # BullMQ finds a killed worker's jobs stalled after its lock (30 s) expires
 
@@ -99,7 +102,7 @@ def nats_restart(out: Path, progress: Callable[[str], None]) -> DrillResult:
 
 
 def rollback(out: Path, progress: Callable[[str], None]) -> DrillResult:
-    """Week 5 flags under load, then the seed's emergency rollback: both flags off and the
+    """Week 5 flags under load, then the refactor plan's emergency rollback: both flags off and the
     pipeline restarted."""
     result = DrillResult("rollback")
     off = {"USE_BULLMQ": "false", "USE_UNIFIED_ANALYZER": "false"}

@@ -1,5 +1,5 @@
 """Drives Locust for the orchestrator."""
 
-from .runner import LoadResult, run_load
+from rollout_bench.load.locust import LoadResult, run_load
 
 __all__ = ["LoadResult", "run_load"]

@@ -1,5 +1,5 @@
 """report.html with its PNG plots."""
 
-from .html import write_report
+from rollout_bench.report.html import write_report
 
 __all__ = ["write_report"]

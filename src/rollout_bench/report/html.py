@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..gates import Gate
-from . import plots
+from rollout_bench.judge.gates import Gate
+from rollout_bench.report import plots
 
 _VERDICT_COLOURS = {"PROMOTE": "#1a7f37", "HOLD": "#9a6700", "ROLLBACK": "#cf222e", "INCONCLUSIVE": "#6e7781"}
 

@@ -3,9 +3,9 @@ same attributes) to swap in another stack."""
 
 from __future__ import annotations
 
-from ..errors import UserError
-from .health import check_all, pg_stat_statements_status
-from .urls import ServerName, StackUrls, check_server_name
+from rollout_bench.errors import UserError
+from rollout_bench.stack.health import check_all, pg_stat_statements_status
+from rollout_bench.stack.urls import ServerName, StackUrls, check_server_name
 
 STACK_MODES: tuple[str, ...] = ("auto", "external", "containers", "embedded")
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InfrastructureError
+from rollout_bench.errors import InfrastructureError
 
 
 def _package_dir(package: str) -> Path | None:

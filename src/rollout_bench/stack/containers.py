@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InfrastructureError
-from .base import RunningStack
-from .urls import StackUrls
+from rollout_bench.errors import InfrastructureError
+from rollout_bench.stack.base import RunningStack
+from rollout_bench.stack.urls import StackUrls
 
 
 def docker_available() -> str | None:

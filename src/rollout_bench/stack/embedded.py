@@ -11,13 +11,25 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import InfrastructureError
-from .base import RunningStack
-from .binaries import EmbeddedBinaries
-from .health import CHECKS
-from .postgres_setup import ensure_runnable, init_cluster, pg_user_ids, postgres_argv, postgres_url, prepare_folders
-from .processes import ServerProcess, free_port
-from .urls import SERVER_NAMES, ServerName, StackUrls, check_server_name
+from rollout_bench.errors import InfrastructureError
+from rollout_bench.stack.base import RunningStack
+from rollout_bench.stack.binaries import EmbeddedBinaries
+from rollout_bench.stack.health import CHECKS
+from rollout_bench.stack.postgres_setup import (
+    ensure_runnable,
+    init_cluster,
+    pg_user_ids,
+    postgres_argv,
+    postgres_url,
+    prepare_folders,
+)
+from rollout_bench.stack.processes import ServerProcess, free_port
+from rollout_bench.stack.urls import (
+    SERVER_NAMES,
+    ServerName,
+    StackUrls,
+    check_server_name,
+)
 
 STARTUP_TIMEOUT_S = 20.0
 POLL_INTERVAL_S = 0.05

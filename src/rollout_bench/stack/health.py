@@ -6,18 +6,18 @@ Each check returns None when the server answers, else a one-line reason.
 from __future__ import annotations
 
 import asyncio
-import socket
-from urllib.parse import urlsplit
 import concurrent.futures
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import nats
 import psycopg
 import redis
 
-from ..sqlfiles import load as load_sql
-from .urls import SERVER_NAMES, ServerName, StackUrls
+from rollout_bench.sql import load as load_sql
+from rollout_bench.stack.urls import SERVER_NAMES, ServerName, StackUrls
 
 T = TypeVar("T")
 CHECK_TIMEOUT_S = 2.0

@@ -13,8 +13,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-from ..errors import InfrastructureError
-from .health import one_line
+from rollout_bench.errors import InfrastructureError
+from rollout_bench.stack.health import one_line
 
 PG_SYSTEM_USER = "embedded_postgres"
 PG_SETTINGS = ("shared_preload_libraries=pg_stat_statements", "max_connections=200")

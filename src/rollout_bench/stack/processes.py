@@ -21,8 +21,8 @@ from typing import Any
 
 import psutil
 
-from ..errors import InfrastructureError
-from .health import one_line
+from rollout_bench.errors import InfrastructureError
+from rollout_bench.stack.health import one_line
 
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT_S = 10.0

@@ -9,14 +9,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InfrastructureError
-from .base import RunningStack, check_mode
-from .containers import ContainerStack, docker_available
-from .embedded import EmbeddedStack
-from .urls import URL_VARIABLES, StackUrls
+from rollout_bench.errors import InfrastructureError
+from rollout_bench.paths import stack_state_dir
+from rollout_bench.stack.base import RunningStack, check_mode
+from rollout_bench.stack.containers import ContainerStack, docker_available
+from rollout_bench.stack.embedded import EmbeddedStack
+from rollout_bench.stack.urls import URL_VARIABLES, StackUrls
 
-STATE_DIR = Path(".stack")
-STATE_FILE = STATE_DIR / "state.json"
+
+def state_file() -> Path:
+    return stack_state_dir() / "state.json"
 
 
 def external_stack(env: Mapping[str, str], reason: str) -> RunningStack:
@@ -35,10 +37,10 @@ def external_stack(env: Mapping[str, str], reason: str) -> RunningStack:
 
 def stack_up_state() -> RunningStack | None:
     """The stack `stack up` left running, if it still answers."""
-    if not STATE_FILE.is_file():
+    if not state_file().is_file():
         return None
-    state = json.loads(STATE_FILE.read_text())
-    reason = f"left up by `stack up` ({STATE_FILE})"
+    state = json.loads(state_file().read_text())
+    reason = f"left up by `stack up` ({state_file()})"
     if state["mode"] == "embedded":
         embedded = EmbeddedStack.from_state(state, reason)
         embedded.on_restart = _save_state  # a drill's restart() changes pids: `stack down` must see the new ones
@@ -52,7 +54,7 @@ def stack_up_state() -> RunningStack | None:
 
 
 def _save_state(stack: EmbeddedStack) -> None:
-    STATE_FILE.write_text(json.dumps(stack.to_state(), indent=2))
+    state_file().write_text(json.dumps(stack.to_state(), indent=2))
 
 
 def start_stack(mode: str = "auto", *, env: Mapping[str, str] | None = None, redis_aof: bool = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from ..errors import UserError
+from rollout_bench.errors import UserError
 
 ServerName = Literal["redis", "nats", "postgres"]
 SERVER_NAMES: tuple[ServerName, ...] = get_args(ServerName)

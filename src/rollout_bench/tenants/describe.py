@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .generator import generate_tenant
-from .profiles import load_profile
+from rollout_bench.tenants.generator import generate_tenant
+from rollout_bench.tenants.profiles import load_profile
 
 
 def describe(profile_name: str, seed: int = 0) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The findings each planted persona must produce (DOMAIN.md, "The four rules"), written
+"""The findings each planted persona must produce (docs/pipeline.md, "The four rules"), written
 from the generator's plan: this is the ground truth the rules are judged against."""
 
 from __future__ import annotations

@@ -17,9 +17,12 @@ from typing import Any
 from faker import Faker
 
 from msp_pipeline.model import SECURITY_DEFAULTS_ID, Finding, format_time
-
-from .expected import PlannedIdentity, PlannedLicense, expected_findings
-from .profiles import ADMIN_PERSONAS, Profile
+from rollout_bench.tenants.expected import (
+    PlannedIdentity,
+    PlannedLicense,
+    expected_findings,
+)
+from rollout_bench.tenants.profiles import ADMIN_PERSONAS, Profile
 
 ADMIN_ROLES = ("Global Administrator", "User Administrator", "Helpdesk Administrator")
 OTHER_ROLES = ("Reports Reader", "Message Center Reader")

@@ -13,12 +13,15 @@ from typing import Any
 
 import psycopg
 
+from msp_pipeline.contract.subjects import INTEGRATION_ID
 from msp_pipeline.model import ENTITY_TYPES, normalize, payload_hash, relationships_of
-from msp_pipeline.subjects import INTEGRATION_ID
-
-from ..sqlfiles import load
-from .generator import SyntheticTenant, default_as_of, generate_tenant
-from .profiles import load_profile
+from rollout_bench.sql import load
+from rollout_bench.tenants.generator import (
+    SyntheticTenant,
+    default_as_of,
+    generate_tenant,
+)
+from rollout_bench.tenants.profiles import load_profile
 
 SEED_SYNC_ID = "seed"
 SUPPORTED_TYPES = [{"type": t, "priority": 5, "rate_minutes": 60} for t in ENTITY_TYPES]

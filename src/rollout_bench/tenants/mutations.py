@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from ..sqlfiles import load
+from rollout_bench.sql import load
 
 MFA_FOR_ALL = "Require MFA for all users"
 MUTATION_KINDS = ("disable_user", "enable_user", "sign_in", "policy_exclude_user", "policy_include_user")

@@ -3,12 +3,11 @@ the share of each planted problem (persona)."""
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..errors import UserError
+from rollout_bench.errors import UserError
+from rollout_bench.paths import fixtures_dir
 
 PERSONAS = (
     "admin", "admin_no_mfa", "no_mfa", "partial_mfa", "uncovered", "excluded_by_group",
@@ -16,12 +15,6 @@ PERSONAS = (
     "stale_never_signed_in", "stale_admin",
 )
 ADMIN_PERSONAS = frozenset({"admin", "admin_no_mfa", "stale_admin"})
-
-
-def fixtures_dir() -> Path:
-    """fixtures/ at the repository root (ROLLOUT_BENCH_FIXTURES overrides)."""
-    override = os.environ.get("ROLLOUT_BENCH_FIXTURES")
-    return Path(override) if override else Path(__file__).resolve().parents[3] / "fixtures"
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,3 @@
 -- Every tenant with its status, for TenantMigration.stats (routing is computed in Python,
--- bit-exact with the seed's hash).
+-- bit-exact with the refactor plan's hash).
 SELECT id, status FROM tenants ORDER BY id

@@ -6,5 +6,5 @@ SELECT DISTINCT ON (job_key)
        extract(epoch FROM started_at - coalesce(intended_at, enqueued_at)) * 1000.0 AS job_latency_ms,
        started_at
 FROM job_runs
-WHERE sync_id NOT LIKE 'warmup-%%'
+WHERE sync_id NOT LIKE %(warmup)s
 ORDER BY job_key, started_at

@@ -5,5 +5,5 @@ SELECT job_key,
        count(*) FILTER (WHERE status = 'failed') AS failed,
        count(*) FILTER (WHERE status = 'running') AS running
 FROM job_runs
-WHERE sync_id NOT LIKE 'warmup-%%'
+WHERE sync_id NOT LIKE %(warmup)s
 GROUP BY job_key
