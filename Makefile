@@ -37,7 +37,7 @@ test-integration: $(STAMP) ## Run integration tests against the stack
 	$(PY) -m pytest tests/integration
 
 loadtest: $(STAMP) ## Run the rollout gate: make loadtest WEEK=1..7 PROFILE=smoke|standard|soak|spike [STACK=] [RELEASE=]
-	$(PY) -m rollout_bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE))
+	$(VENV)/bin/rollout-bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE))
 
 loadtest-ui: $(STAMP) ## Interactive Locust web UI on 127.0.0.1:8089 for WEEK=n
 	$(PY) -m rollout_bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) --ui

@@ -20,6 +20,12 @@ class Recorder:
         self.jobs: list[dict[str, Any]] = []
         self.histograms = {name: new_histogram() for name in CLIENT_METRICS}
         self.counts: dict[str, int] = {}
+        self.mutations: list[dict[str, Any]] = []
+
+    def mutation(self, record: dict[str, Any]) -> None:
+        """A graph_source change that was applied (in order), for the plan to replay."""
+        with self._lock:
+            self.mutations.append(record)
 
     def job(self, job_key: str, path: str, tenant_id: str, intended_at: str) -> None:
         with self._lock:
@@ -37,8 +43,8 @@ class Recorder:
         """What a worker ships to the master; resets this process's record."""
         with self._lock:
             data = {"jobs": self.jobs, "histograms": {k: encode(h) for k, h in self.histograms.items()},
-                    "counts": self.counts}
-            self.jobs, self.counts = [], {}
+                    "counts": self.counts, "mutations": self.mutations}
+            self.jobs, self.counts, self.mutations = [], {}, []
             self.histograms = {name: new_histogram() for name in CLIENT_METRICS}
         return data
 
@@ -48,6 +54,7 @@ class Recorder:
             return
         with self._lock:
             self.jobs.extend(data.get("jobs", []))
+            self.mutations.extend(data.get("mutations", []))
             for name, text in data.get("histograms", {}).items():
                 self.histograms[name].add(decode(text))
             for name, n in data.get("counts", {}).items():
@@ -56,7 +63,7 @@ class Recorder:
     def write(self, out_dir: str) -> Path:
         path = Path(out_dir) / "load.json"
         with self._lock:
-            path.write_text(json.dumps({"jobs": self.jobs, "counts": self.counts,
+            path.write_text(json.dumps({"jobs": self.jobs, "counts": self.counts, "mutations": self.mutations,
                                         "histograms": {k: encode(h) for k, h in self.histograms.items()}}))
         return path
 

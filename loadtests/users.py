@@ -1,17 +1,24 @@
 """Locust users that speak the pipeline's wire contract only: BullMQ jobs, scheduled_jobs
-rows, graph_source changes and linked.* messages. No Python calls into the pipeline."""
+rows, graph_source changes and linked.* messages. No Python calls into the pipeline.
+
+An enqueue that fails on a connection error (the server down or unreachable) is a failed
+request, counted; any other exception is a bug and stops the user with its traceback."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from datetime import datetime, timezone
 from types import MethodType
 
 import gevent
+import nats.errors
 import psycopg
+import redis
 from gevent.lock import Semaphore
+from gevent.pool import Group
 from locust import User, constant, constant_pacing, task
 
 from loadtests.recorder import RECORDER
@@ -30,6 +37,13 @@ from rollout_bench.pipeline.wire import (
     sync_jobs,
 )
 from rollout_bench.tenants import MUTATION_KINDS, apply_mutation
+
+
+# What a refused connection raises; nothing else may count as a failed request.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, psycopg.OperationalError, TimeoutError,
+                                                      ConnectionError, OSError)
+FIRE_DRAIN_S = 30.0
+NATS_ERRORS: tuple[type[BaseException], ...] = (nats.errors.Error, TimeoutError, ConnectionError, OSError)
 
 
 def _iso(epoch_s: float) -> str:
@@ -53,23 +67,33 @@ class SyncTriggerUser(User):
         self.queue = SyncJobProducer(self.config.redis_url, self.config.bullmq_prefix)
         self.conn = psycopg.connect(self.config.database_url, autocommit=True)
         self.lock = Semaphore()
+        self.fires = Group()  # arrivals in flight: on_stop waits for them before closing the queue
         self.done = False
+        # Connect and load the queue's scripts now: the first arrival must not pay the
+        # generator's own connection set-up as pipeline latency.
+        self.loop.run_until_complete(self.queue.ping())
+        self.loop.run_until_complete(self.queue.counts())
 
     def on_stop(self) -> None:
-        self.loop.run_until_complete(self.queue.close())
-        self.loop.close()
-        self.conn.close()
+        self.fires.join(timeout=FIRE_DRAIN_S)
+        with self.lock:
+            self.loop.run_until_complete(self.queue.close())
+            self.loop.close()
+            self.conn.close()
 
     @task
     def arrivals(self) -> None:
         if self.done:
             gevent.sleep(0.5)
             return
+        offsets = list(self.shape.arrival_offsets())
+        RECORDER.count("arrivals_planned", len(offsets))
+        RECORDER.count("schedule_ms", int(offsets[-1] * 1000) if offsets else 0)
         started_mono, started_wall = time.monotonic(), time.time()
-        for index, offset in enumerate(self.shape.arrival_offsets()):
+        for index, offset in enumerate(offsets):
             gevent.sleep(max(0.0, started_mono + offset - time.monotonic()))
             tenant = self.rng.choice(self.config.tenants)
-            gevent.spawn(self.fire, index, tenant, started_wall + offset)
+            self.fires.spawn(self.fire, index, tenant, started_wall + offset)
         self.done = True
 
     def fire(self, index: int, tenant: Tenant, intended_at: float) -> None:
@@ -82,8 +106,14 @@ class SyncTriggerUser(User):
         with self.lock:
             try:
                 self.enqueue_bullmq(jobs) if path == "unified" else self.enqueue_legacy(jobs, intended_at)
-            except Exception as exc:  # reported to Locust as a failed request, counted
+            except CONNECTION_ERRORS as exc:  # the server refused: a failed request, counted
                 error = exc
+            except BaseException:  # a bug, not a measurement: stop the whole run, keep the traceback
+                RECORDER.count("arrival_bugs")
+                logging.exception("arrival %d failed with a bug; stopping the run", index)
+                gevent.spawn(self.environment.runner.quit)
+                raise
+        RECORDER.count("arrivals_fired")
         done_ms = (time.time() - intended_at) * 1000
         if error is None:
             for job in jobs:
@@ -124,10 +154,13 @@ class TenantMutationUser(User):
             return
         started = time.perf_counter()
         error: Exception | None = None
+        tenant = self.rng.choice(self.config.mutable_tenants)
         try:
-            apply_mutation(self.conn, self.rng.choice(self.config.mutable_tenants), self.rng.choice(MUTATION_KINDS),
-                           self.rng)
-        except psycopg.Error as exc:
+            mutation = apply_mutation(self.conn, tenant, self.rng.choice(MUTATION_KINDS), self.rng,
+                                      self.config.mutation_candidates.get(tenant, {}))
+            if mutation.user:
+                RECORDER.mutation(mutation.to_dict())
+        except psycopg.OperationalError as exc:
             error = exc
         self.environment.events.request.fire(request_type="mutation", name="graph_source",
                                              response_time=(time.perf_counter() - started) * 1000,
@@ -165,7 +198,7 @@ class LinkedFloodUser(User):
         error: Exception | None = None
         try:
             self.loop.run_until_complete(self.bus.publish(linked_subject(entity_type), event.to_json()))
-        except Exception as exc:  # reported to Locust as a failed request
+        except NATS_ERRORS as exc:  # NATS refused: a failed request, counted
             error = exc
         self.environment.events.request.fire(request_type="nats", name="linked.*",
                                              response_time=(time.perf_counter() - started) * 1000,

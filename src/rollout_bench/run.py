@@ -17,19 +17,24 @@ import psycopg
 
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.collect import records as collect
+from rollout_bench.collect.clock import ClockOffset, check_offset, measure_offset
+from rollout_bench.collect.context import server_versions
 from rollout_bench.console import Progress
-from rollout_bench.errors import UserError
+from rollout_bench.errors import InfrastructureError, UserError
 from rollout_bench.judge.gates import load_gates
 from rollout_bench.load import LoadResult, run_load
 from rollout_bench.load.config import LoadConfig, Tenant
+from rollout_bench.load.cpu import CpuSampler
 from rollout_bench.load.profiles import LoadProfile, load_profile_named
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.load.weeks import WEEKS, WeekScenario
 from rollout_bench.paths import gates_file
+from rollout_bench.pipeline.settle import settle_syncs
 from rollout_bench.pipeline.supervisor import Supervisor
 from rollout_bench.pipeline.warmup import warm_up
 from rollout_bench.results.build import RunRecord, finish_run
 from rollout_bench.results.store import new_run_id, run_dir
+from rollout_bench.results.summary import describes
 from rollout_bench.safety import check_load_target, redact_obj
 from rollout_bench.stack import running_stack
 from rollout_bench.stack.nats import reset_pipeline_stream
@@ -77,7 +82,7 @@ class LoadtestRun:
         self.options = options
         self.scenario: WeekScenario = WEEKS[options.week]
         self.profile: LoadProfile = load_profile_named(options.profile)
-        self.gates = load_gates(options.gates_file or gates_file())
+        self.gates = load_gates(options.gates_file or gates_file(), describes)
         self.progress = Progress()
         self.run_id = new_run_id()
         self.out = run_dir(self.run_id, options.results_root)
@@ -92,7 +97,11 @@ class LoadtestRun:
                 check_load_target(url, os.environ)
             with scratch_database(urls.database_url, "loadtest", keep=o.keep_database) as database_url:
                 if not enable_pg_stat_statements(database_url):
-                    progress("pg_stat_statements is not loaded: the query-count cross-check is skipped")
+                    progress("pg_stat_statements is not loaded: the query-count cross-check will be INCONCLUSIVE")
+                clock = {"start": self._clock(database_url, "at the start")}
+                with psycopg.connect(database_url) as conn:
+                    evictions_before = collect.statement_evictions(conn)
+                servers = server_versions(urls)
                 tenants = self._load_tenants(database_url)
                 ids = [t.tenant_id for t in tenants]
                 flags = self.scenario.flags(ids)
@@ -102,9 +111,10 @@ class LoadtestRun:
                        "BULLMQ_PREFIX": prefix, **self.profile.shortened_settings, **flags}
                 reset_pipeline_stream(urls.nats_url)
                 mutable = ids[: int(len(ids) * self.profile.mutated_share)]
+                candidates = {t.tenant_id: t.mutation_candidates() for t in tenants if t.tenant_id in mutable}
                 config = LoadConfig(urls.redis_url, database_url, urls.nats_url, prefix, flags,
                                     [Tenant(t.tenant_id, t.data_source_id) for t in tenants], mutable,
-                                    self.profile.shape, str(self.out), o.seed)
+                                    self.profile.shape, str(self.out), o.seed, mutation_candidates=candidates)
                 config_path = private_config(config, self.out)
                 with Supervisor(env, self.out / "logs") as supervisor:
                     progress(f"pipeline: starting {', '.join(self.scenario.roles)}")
@@ -113,21 +123,36 @@ class LoadtestRun:
                     took = warm_up(tenants, routing, database_url, urls.redis_url, prefix,
                                    timeout_s=60 + 3 * float(env.get("LEGACY_POLL_INTERVAL_S", "60")))
                     progress(f"pipeline: warmed up in {took:.1f} s (warm-up syncs are not measured)")
-                    with QueueDepthSampler(database_url, urls.redis_url, prefix) as sampler:
+                    with QueueDepthSampler(database_url, urls.redis_url, prefix) as sampler, CpuSampler() as cpu:
                         progress(f"load: shape {self.profile.shape} ({'web UI on 127.0.0.1:8089' if o.ui else 'headless'})")
                         load = run_load(config_path, self.out, processes=o.processes, ui=o.ui)
-                        progress(f"load: done, {len(load.jobs)} jobs enqueued; draining")
+                        if load.counts.get("arrival_bugs"):
+                            raise InfrastructureError(f"the load generator hit a bug ({load.counts['arrival_bugs']} "
+                                                      f"arrivals); see {self.out / 'locust.log'}")
+                        mutated = sorted({str(m["tenant_id"]) for m in load.mutations})
+                        load.jobs += settle_syncs([t for t in tenants if t.tenant_id in mutated], routing,
+                                                  database_url, urls.redis_url, prefix)
+                        progress(f"load: done, {len(load.jobs)} jobs enqueued (a settle sync for each of "
+                                 f"{len(mutated)} mutated tenants); draining")
                         self._drain(database_url, load)
                     scrapes = supervisor.scrape()
                     exit_codes = supervisor.stop_all()
+                clock["end"] = self._clock(database_url, "at the end")
                 progress("collecting results")
                 record = RunRecord(
                     run_id=self.run_id, options=o, scenario=self.scenario, profile=self.profile, flags=flags,
                     env=env, started_at=started_at, tenants=tenants, routing=routing, mutable=set(mutable),
                     load=load, sampler=sampler, scrapes=scrapes, exit_codes=exit_codes, stack_mode=stack.mode,
-                    nats_url=urls.nats_url)
+                    nats_url=urls.nats_url, out=self.out, cpu=cpu, clock=clock, evictions_before=evictions_before,
+                    servers=servers)
                 with psycopg.connect(database_url) as conn:
                     return finish_run(record, conn, self.gates, self.out, progress)
+
+    def _clock(self, database_url: str, when: str) -> ClockOffset:
+        with psycopg.connect(database_url) as conn:
+            offset = measure_offset(conn)
+        check_offset(offset, when)
+        return offset
 
     def _load_tenants(self, database_url: str) -> list[SyntheticTenant]:
         tenants: list[SyntheticTenant] = []

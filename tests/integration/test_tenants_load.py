@@ -38,7 +38,7 @@ def test_mutation_changes_graph_source(database_url: str) -> None:
     tenant = report.tenant_ids[0]
     with psycopg.connect(database_url, autocommit=True) as conn:
         changed = apply_mutation(conn, tenant, "disable_user", random.Random(1))
-        user = changed.split(": ")[1]
+        user = changed.user
         enabled = conn.execute(
             "SELECT payload->>'accountEnabled' FROM graph_source WHERE external_id = %s", (user,)).fetchone()
     assert enabled == ("false",)

@@ -46,7 +46,7 @@ def test_histogram_round_trip_and_summary() -> None:
 def minimal_summary() -> dict:
     latency = {"count": 0, "p50": None, "p95": None, "p99": None, "max": None}
     counts = {"count": 0, "min": None, "median": None, "max": None}
-    return {"schema": 1, "run_id": "r", "release": "0.1", "git_sha": "abc", "week": 5, "profile": "smoke",
+    return {"schema": 2, "run_id": "r", "release": "0.1", "git_sha": "abc", "week": 5, "profile": "smoke",
             "stack": "external", "machine": {}, "flags": {}, "seed": 1, "started_at": "t", "duration_s": 1.0,
             "metrics": {"job_latency_ms": {"legacy": latency, "unified": latency},
                         "analysis_s": {"legacy": latency, "unified": latency},
@@ -55,7 +55,7 @@ def minimal_summary() -> dict:
             "jobs": {"enqueued": 0, "completed": 0, "failed": 0, "lost": 0, "duplicated": 0},
             "accuracy": {"expected": 0, "found": 0, "missing": 0, "extra": 0},
             "comparison": {"analyses": 0, "matched": 0, "mismatched": 0, "ignored": 0},
-            "gates": [{"name": "g", "target": "< 1", "observed": 0, "passed": True}],
+            "gates": [{"name": "g", "target": "< 1", "observed": 0, "samples": 10, "result": "pass", "passed": True}],
             "verdict": "PROMOTE", "reasons": []}
 
 

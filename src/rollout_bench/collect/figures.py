@@ -1,4 +1,4 @@
-"""Turns what a run recorded into the summary's figures (docs/architecture.md, summary.json)."""
+"""Turns what a run recorded into the summary's figures (summary.schema.json)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from msp_pipeline.model import Finding
+from rollout_bench.collect.bounds import quantile_bound
 from rollout_bench.collect.histograms import from_values, summarize
 from rollout_bench.collect.records import PATHS, AnalysisRow, JobTotals, accuracy
 
-# Statements the unified path issues outside analyses (queue hand-over, worker book-keeping).
-NON_ANALYSIS_STATEMENTS = frozenset({"unified/handover_scheduled_job", "unified/previous_attempt_finished",
-                                     "unified/repeatable_sources"})
-ANALYSIS_PREFIXES = {"unified": "unified/", "legacy": "legacy/analyzers/"}
+BOUND_QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
+
+
+def latency_figures(values: Sequence[float], unit: str) -> dict[str, Any]:
+    """HDR summary (count, p50, p95, p99, max) of the non-negative values, the count of
+    negative ones (clocks that disagree; never clamped into the histogram), the mean, and
+    95 % confidence bounds of each percentile from the raw values."""
+    kept = [v for v in values if v >= 0]
+    figures: dict[str, Any] = summarize(from_values(kept, unit), unit)
+    figures["mean"] = round(statistics.fmean(kept), 3) if kept else None
+    figures["negative"] = len(values) - len(kept)
+    figures["bounds"] = {name: quantile_bound(kept, q).to_dict() for name, q in BOUND_QUANTILES.items()}
+    return figures
 
 
 def latency_summary(values_by_path: Mapping[str, Sequence[float]], unit: str) -> dict[str, Any]:
-    return {path: summarize(from_values(values_by_path.get(path, []), unit), unit) for path in PATHS}
+    return {path: latency_figures(values_by_path.get(path, []), unit) for path in PATHS}
 
 
 def count_summary(values: Sequence[int]) -> dict[str, Any]:
@@ -39,23 +49,6 @@ def queries_samples(rows: Iterable[AnalysisRow]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {p: [] for p in PATHS}
     for row in rows:
         out[row.path].append(row.queries)
-    return out
-
-
-def queries_check(counted_by_path: Mapping[str, int], statement_calls: Mapping[str, int] | None) -> dict[str, Any]:
-    """Per path: statements counted per analysis against pg_stat_statements' calls for the
-    same statements over the run (they must agree within 5 %)."""
-    out: dict[str, Any] = {"pg_stat_statements": statement_calls is not None}
-    for path in PATHS:
-        counted = int(counted_by_path.get(path, 0))
-        if statement_calls is None or counted == 0:
-            out[path] = {"counted": counted, "pg_stat_statements": None, "deviation": None}
-            continue
-        prefix = ANALYSIS_PREFIXES[path]
-        seen = sum(calls for name, calls in statement_calls.items()
-                   if name.startswith(prefix) and name not in NON_ANALYSIS_STATEMENTS)
-        out[path] = {"counted": counted, "pg_stat_statements": seen,
-                     "deviation": round(abs(seen - counted) / counted, 4)}
     return out
 
 

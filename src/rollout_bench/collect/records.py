@@ -44,10 +44,24 @@ class AnalysisRow:
     comparison: dict[str, Any] | None
 
 
-def job_first_attempts(conn: psycopg.Connection[Any]) -> list[tuple[str, float, float]]:
-    """(path, job latency ms, started at as epoch seconds) of each job's first attempt."""
-    return [(path, max(0.0, float(latency_ms)), started.timestamp())
-            for path, _key, latency_ms, started in conn.execute(load("collect/job_latencies"), {"warmup": WARMUP_PATTERN})]
+@dataclass(frozen=True)
+class FirstAttempt:
+    """A job's first attempt: latency as measured (negative when clocks disagree: kept, not
+    clamped), and whether it is a next page (timed from its own enqueue)."""
+
+    path: str
+    job_key: str
+    latency_ms: float
+    started_at_s: float
+
+    @property
+    def next_page(self) -> bool:
+        return not self.job_key.endswith(":0")
+
+
+def job_first_attempts(conn: psycopg.Connection[Any]) -> list[FirstAttempt]:
+    rows = conn.execute(load("collect/job_latencies"), {"warmup": WARMUP_PATTERN})
+    return [FirstAttempt(path, key, float(latency_ms), started.timestamp()) for path, key, latency_ms, started in rows]
 
 
 def job_totals(conn: psycopg.Connection[Any], enqueued: Iterable[Mapping[str, Any]]) -> JobTotals:
@@ -117,12 +131,23 @@ def scheduled_jobs_rows(conn: psycopg.Connection[Any]) -> int:
     return int(conn.execute(load("collect/scheduled_jobs_rows")).fetchone()[0])  # type: ignore[index]
 
 
-def statement_calls(conn: psycopg.Connection[Any]) -> dict[str, int] | None:
-    """Calls per tagged statement from pg_stat_statements, or None when it is not loaded."""
+def statement_entries(conn: psycopg.Connection[Any]) -> list[tuple[str, int]] | None:
+    """(text, calls) of every pg_stat_statements entry of this database, or None when the
+    extension is not there."""
     try:
         with conn.transaction():
-            return {name: int(calls) for name, calls in conn.execute(load("collect/statement_calls")) if name}
-    except psycopg.Error:
+            return [(str(query), int(calls)) for query, calls in conn.execute(load("collect/statement_calls"))]
+    except (psycopg.errors.UndefinedTable, psycopg.errors.ObjectNotInPrerequisiteState):
+        return None
+
+
+def statement_evictions(conn: psycopg.Connection[Any]) -> int | None:
+    """pg_stat_statements' eviction count (PostgreSQL 14+), or None when it cannot be read."""
+    try:
+        with conn.transaction():
+            row = conn.execute(load("collect/statement_evictions")).fetchone()
+            return int(row[0]) if row else None
+    except (psycopg.errors.UndefinedTable, psycopg.errors.ObjectNotInPrerequisiteState):
         return None
 
 
@@ -130,6 +155,11 @@ def cross_tenant_rows(conn: psycopg.Connection[Any]) -> dict[str, int]:
     row = conn.execute(load("collect/cross_tenant_rows")).fetchone()
     assert row is not None
     return {"entities": int(row[0]), "relationships": int(row[1]), "alerts": int(row[2])}
+
+
+def rows_checked(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute(load("collect/rows_checked")).fetchone()
+    return int(row[0]) if row else 0
 
 
 def comparison_totals(rows: Iterable[AnalysisRow]) -> dict[str, int]:

@@ -31,6 +31,8 @@ class LoadConfig:
     seed: int = 1
     mutations_per_s: float = 0.5
     extra: dict[str, str] = field(default_factory=dict)
+    # per mutable tenant: the identities a mutation may change (tenants.mutation_candidates)
+    mutation_candidates: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))

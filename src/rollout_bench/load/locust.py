@@ -26,6 +26,19 @@ class LoadResult:
     counts: dict[str, int]
     requests: list[dict[str, Any]] = field(default_factory=list)
     locust_exit_code: int = 0
+    mutations: list[dict[str, Any]] = field(default_factory=list)  # graph_source changes, in order
+
+    def arrivals(self) -> dict[str, int]:
+        planned, fired = self.counts.get("arrivals_planned", 0), self.counts.get("arrivals_fired", 0)
+        return {"planned": planned, "fired": fired, "dropped": max(0, planned - fired)}
+
+    def offered_rate(self) -> dict[str, float | None]:
+        """The schedule's mean arrival rate: syncs per second and jobs per second."""
+        planned, span_s = self.counts.get("arrivals_planned", 0), self.counts.get("schedule_ms", 0) / 1000
+        syncs = planned / span_s if span_s > 0 else None
+        per_sync = len(self.jobs) / max(1, self.counts.get("arrivals_fired", 0))
+        return {"syncs_per_s": None if syncs is None else round(syncs, 3),
+                "jobs_per_s": None if syncs is None else round(syncs * per_sync, 3)}
 
     def request_totals(self) -> dict[str, int]:
         return {"requests": sum(int(r.get("num_requests", 0)) for r in self.requests),
@@ -68,4 +81,4 @@ def run_load(config_path: Path, out_dir: Path, *, processes: int = 1, ui: bool =
     data = json.loads(load_file.read_text())
     stats_file = out_dir / "locust_stats.json"
     requests = json.loads(stats_file.read_text()) if stats_file.is_file() else []
-    return LoadResult(data["jobs"], data["histograms"], data["counts"], requests, code)
+    return LoadResult(data["jobs"], data["histograms"], data["counts"], requests, code, data.get("mutations", []))

@@ -29,25 +29,28 @@ def write_report(out: Path, summary: dict[str, Any], samples: dict[str, Any], ga
         plots.throughput_and_depth(out / "throughput_queue_depth.png", summary.get("series", {})),
     ]
     rows = "".join(
-        f"<tr class='{g['result']}'><td>{html.escape(g['name'])}</td><td>{html.escape(str(g['target']))}</td>"
-        f"<td>{html.escape(str(g['observed']))}</td><td>{html.escape(str(g['samples']))}</td>"
-        f"<td>{g['result'].upper()}</td></tr>" for g in summary["gates"])
+        f"<tr class='{g['result'].replace('/', '')}'><td>{html.escape(g['name'])}</td><td>{html.escape(str(g['target']))}</td>"
+        f"<td>{html.escape(str(g['observed']))}</td><td>{html.escape(str(g.get('bound')))}</td>"
+        f"<td>{html.escape(str(g['samples']))}</td><td>{g['result'].upper()}</td>"
+        f"<td>{html.escape(str(g.get('note', '')))}</td></tr>" for g in summary["gates"])
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in summary["reasons"])
     context = {k: summary[k] for k in ("run_id", "release", "git_sha", "week", "week_title", "profile", "stack",
                                         "machine", "flags", "settings_shortened", "seed", "started_at",
                                         "duration_s", "libraries") if k in summary}
     figures = {k: summary[k] for k in ("jobs", "accuracy", "accuracy_by_path", "comparison", "cohort",
-                                        "queries_check", "legacy_touch", "isolation") if k in summary}
+                                        "queries_check", "legacy_touch", "isolation", "syncs", "load", "clock",
+                                        "cpu", "logs", "infrastructure") if k in summary}
     colour = _VERDICT_COLOURS.get(summary["verdict"], "#000")
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>Rollout gate {html.escape(summary['run_id'])}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:70em}} td,th{{border:1px solid #ccc;padding:4px 8px}}
-table{{border-collapse:collapse}} tr.fail td{{background:#ffebe9}} tr.inconclusive td{{background:#f6f8fa}}
+table{{border-collapse:collapse}} tr.fail td{{background:#ffebe9}} tr.inconclusive td{{background:#f6f8fa}} tr.error td{{background:#fff8c5}} tr.na td{{color:#888}}
 pre{{background:#f6f8fa;padding:1em;overflow:auto}}</style></head><body>
 <h1>Week {summary['week']}: <span style="color:{colour}">{summary['verdict']}</span></h1>
 <p>{html.escape(str(summary.get('week_title', '')))} &mdash; profile {html.escape(summary['profile'])},
 stack {html.escape(summary['stack'])}, release {html.escape(summary['release'])}</p>
 <ul>{reasons}</ul>
-<h2>Gates</h2><table><tr><th>gate</th><th>target</th><th>observed</th><th>samples</th><th>result</th></tr>{rows}</table>
+<h2>Gates</h2><table><tr><th>gate</th><th>target</th><th>observed</th><th>95 % bound</th><th>samples</th>
+<th>result</th><th>evidence</th></tr>{rows}</table>
 <h2>Metrics</h2><pre>{html.escape(json.dumps(summary['metrics'], indent=2))}</pre>
 {''.join(f'<h2>{html.escape(p.stem.replace("_", " "))}</h2><img src="{p.name}" alt="{p.stem}">' for p in images)}
 <h2>Jobs, accuracy, comparison, cohort</h2><pre>{html.escape(json.dumps(figures, indent=2))}</pre>

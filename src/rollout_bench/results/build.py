@@ -1,9 +1,13 @@
-"""After the load: collect, build summary.json, judge the gates, write the results."""
+"""After the load: collect, build summary.json and the raw samples, write them, then judge
+the gates and write the verdict, the junit file and the report.
+
+The summary and samples are on disk before any gate is judged, so a gate that cannot be
+evaluated loses nothing (it is a result, ERROR -> INCONCLUSIVE)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,16 +17,16 @@ import psycopg
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.collect import figures as measure
 from rollout_bench.collect import records as collect
-from rollout_bench.collect.context import (
-    default_release,
-    git_sha,
-    library_versions,
-    machine,
-)
+from rollout_bench.collect.clock import ClockOffset
+from rollout_bench.collect.context import default_release, git_sha, library_versions, machine
 from rollout_bench.collect.histograms import encode, from_values, merge, summarize
+from rollout_bench.collect.logs import log_figures
+from rollout_bench.collect.statements import attribute, pipeline_statement_files, queries_check
+from rollout_bench.collect.syncs import sync_counts
 from rollout_bench.judge.gates import Gate, evaluate_all
 from rollout_bench.judge.verdict import decide
 from rollout_bench.load import LoadResult
+from rollout_bench.load.cpu import CpuSampler
 from rollout_bench.load.profiles import LoadProfile
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.load.weeks import WeekScenario
@@ -31,8 +35,9 @@ from rollout_bench.results.store import write_json, write_samples
 from rollout_bench.results.summary import SCHEMA_VERSION, validate
 from rollout_bench.results.table import render
 from rollout_bench.safety import redact_obj
-from rollout_bench.stack.nats import legacy_analysis_messages
+from rollout_bench.stack.nats import legacy_analysis_messages, subject_counts
 from rollout_bench.tenants import SyntheticTenant
+from rollout_bench.tenants.replay import expected_after
 
 
 @dataclass
@@ -53,31 +58,73 @@ class RunRecord:
     exit_codes: dict[str, int | None]
     stack_mode: str
     nats_url: str
+    out: Path
+    cpu: CpuSampler | None = None
+    clock: dict[str, ClockOffset] = field(default_factory=dict)
+    evictions_before: int | None = None
+    servers: dict[str, str] = field(default_factory=dict)
+
+
+def _queries_check(r: RunRecord, conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    entries = collect.statement_entries(conn)
+    evictions = collect.statement_evictions(conn)
+    counted = collect.analysis_queries_by_path(conn)
+    if entries is None:
+        return queries_check(counted, None, "pg_stat_statements is not loaded in this server")
+    if r.evictions_before is not None and evictions is not None and evictions > r.evictions_before:
+        why = (f"pg_stat_statements evicted entries during the run ({evictions - r.evictions_before} times; "
+               "raise pg_stat_statements.max)")
+        return queries_check(counted, None, why)
+    return queries_check(counted, attribute(entries, pipeline_statement_files()))
+
+
+def _accuracy(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every routed tenant is judged, mutated ones against the plan with their mutations
+    replayed; a tenant whose syncs were never analysed has its findings missing."""
+    found = collect.active_findings(conn)
+    expected = {t.tenant_id: expected_after(t, r.load.mutations) for t in r.tenants}
+    on_new = {t.tenant_id: r.routing.should_use_unified_analyzer(t.tenant_id) for t in r.tenants}
+    by_path = {"unified": [t for t in expected if on_new[t]], "legacy": [t for t in expected if not on_new[t]]}
+    accuracy_paths = measure.accuracy_by_path(expected, found, by_path)
+    for path, tenants in by_path.items():
+        accuracy_paths[path]["tenants"] = len(tenants)
+    overall = {k: accuracy_paths["unified"][k] + accuracy_paths["legacy"][k]
+               for k in ("expected", "found", "missing", "extra")}
+    mutated = {str(m["tenant_id"]) for m in r.load.mutations}
+    scope = {"tenants_judged": len(expected), "tenants_mutated": len(mutated), "mutations": len(r.load.mutations),
+             "unified_tenants": len(by_path["unified"]), "legacy_tenants": len(by_path["legacy"])}
+    return {"accuracy": overall, "accuracy_by_path": accuracy_paths}, scope
+
+
+def _stream_messages(url: str) -> tuple[int | None, int | None]:
+    """(legacy-subject messages, all messages) on the pipeline's stream; None when NATS did
+    not answer (then the week-7 gate has no evidence)."""
+    try:
+        return legacy_analysis_messages(url), sum(subject_counts(url, ">").values())
+    except (OSError, TimeoutError):  # no evidence, never zero
+        return None, None
 
 
 def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(summary, raw samples by metric and path)."""
     attempts = collect.job_first_attempts(conn)
-    job_ms = {p: [ms for path, ms, _ in attempts if path == p] for p in collect.PATHS}
+    arrivals = [a for a in attempts if not a.next_page]
+    job_ms = {p: [a.latency_ms for a in arrivals if a.path == p] for p in collect.PATHS}
+    next_page_ms = {p: [a.latency_ms for a in attempts if a.next_page and a.path == p] for p in collect.PATHS}
     rows = collect.analyses(conn)
     analysis_s = measure.analysis_samples(rows)
     queries = measure.queries_samples(rows)
     totals = collect.job_totals(conn, r.load.jobs)
-    found = collect.active_findings(conn)
-    analysed = {p: {row.tenant_id for row in rows if row.path == p} for p in collect.PATHS}
-    legacy_full = {t for t in analysed["legacy"]
-                   if {row.analyzer for row in rows if row.tenant_id == t and row.path == "legacy"}
-                   >= {"mfa", "policy", "license", "stale"}}
-    judged = [t for t in r.tenants if t.tenant_id not in r.mutable]
-    expected = {t.tenant_id: t.expected_findings for t in judged}
-    on_new = {t.tenant_id: r.routing.should_use_unified_analyzer(t.tenant_id) for t in r.tenants}
-    by_path = {"unified": [t for t in expected if on_new[t] and t in analysed["unified"]],
-               "legacy": [t for t in expected if not on_new[t] and t in legacy_full]}
-    accuracy_paths = measure.accuracy_by_path(expected, found, by_path)
-    overall = {k: accuracy_paths["unified"][k] + accuracy_paths["legacy"][k] for k in accuracy_paths["unified"]}
-    slow = int(measure.metric_total(r.scrapes.values(), "pipeline_slow_queries_total"))
-    errors = int(measure.metric_total(r.scrapes.values(), "pipeline_errors_total"))
+    accuracy, scope = _accuracy(r, conn)
+    scraped = {name: text for name, text in r.scrapes.items() if not text.startswith("# unreachable")}
+    all_scraped = len(scraped) == len(r.exit_codes) and len(scraped) > 0
+    slow = int(measure.metric_total(scraped.values(), "pipeline_slow_queries_total")) if all_scraped else None
+    errors = int(measure.metric_total(scraped.values(), "pipeline_errors_total"))
     client = {name: summarize(merge([text]), "ms") for name, text in r.load.histograms.items()}
+    legacy_messages, stream_messages = _stream_messages(r.nats_url)
+    isolation = collect.cross_tenant_rows(conn)
+    negative = sum(1 for a in attempts if a.latency_ms < 0) + sum(1 for v in analysis_s.values() for s in v if s < 0)
+    test_tenants = [t for t in r.flags.get("BULLMQ_TENANTS", "").split(",") if t]
     summary: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "run_id": r.run_id,
@@ -88,6 +135,7 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "profile": r.profile.name,
         "stack": r.stack_mode,
         "machine": machine(),
+        "servers": r.servers,
         "flags": r.flags,
         "settings_shortened": r.profile.shortened_settings,
         "seed": r.options.seed,
@@ -96,6 +144,7 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "libraries": library_versions(),
         "metrics": {
             "job_latency_ms": measure.latency_summary(job_ms, "ms"),
+            "next_page_latency_ms": measure.latency_summary(next_page_ms, "ms"),
             "analysis_s": measure.latency_summary(analysis_s, "s"),
             "queries_per_analysis": {p: measure.count_summary(queries[p]) for p in collect.PATHS},
             "rows_read_per_analysis": {p: measure.count_summary([row.rows_read for row in rows if row.path == p])
@@ -108,51 +157,91 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
                  "lost": totals.lost, "duplicated": totals.duplicated,
                  "success_rate": round(totals.completed / totals.enqueued, 6) if totals.enqueued else 0.0,
                  "by_path": totals.by_path, "lost_keys_sample": totals.lost_keys[:20]},
+        "syncs": sync_counts(r.load.jobs, rows),
         "errors_by_path": measure.errors_by_path(totals),
-        "accuracy": overall,
-        "accuracy_by_path": accuracy_paths,
-        "accuracy_scope": {"tenants_judged": len(judged), "tenants_mutated": len(r.mutable),
-                           "unified_tenants_analysed": len(by_path["unified"]),
-                           "legacy_tenants_analysed": len(by_path["legacy"])},
+        **accuracy,
+        "accuracy_scope": scope,
         "comparison": collect.comparison_totals(rows),
-        "queries_check": measure.queries_check(collect.analysis_queries_by_path(conn), collect.statement_calls(conn)),
-        "cohort": measure.cohort([t.tenant_id for t in r.tenants], on_new, r.load.jobs),
+        "queries_check": _queries_check(r, conn),
+        "cohort": {**measure.cohort([t.tenant_id for t in r.tenants],
+                                    {t.tenant_id: r.routing.should_use_bullmq(t.tenant_id) for t in r.tenants},
+                                    r.load.jobs),
+                   "test_tenants": test_tenants},
         "legacy_touch": {"scheduled_jobs_rows": collect.scheduled_jobs_rows(conn),
                          "legacy_analyses": sum(1 for row in rows if row.path == "legacy"),
-                         "legacy_subject_messages": legacy_analysis_messages(r.nats_url)},
-        "isolation": {**collect.cross_tenant_rows(conn)},
-        "infrastructure": {"redis_failures": r.sampler.redis_failures, "process_exit_codes": r.exit_codes},
+                         "legacy_subject_messages": legacy_messages, "stream_messages": stream_messages},
+        "isolation": {**isolation, "cross_tenant_rows": sum(isolation.values()),
+                      "rows_checked": collect.rows_checked(conn)},
+        "infrastructure": {**r.sampler.evidence(), "processes": len(r.exit_codes),
+                           "processes_scraped": len(scraped), "process_exit_codes": r.exit_codes},
+        "clock": {"negative_latencies": negative, "latencies_checked": len(attempts) + len(rows),
+                  "database_offset_ms": {when: o.to_dict() for when, o in r.clock.items()}},
+        "load": {"lateness_ms": client.get("lateness_ms", summarize(merge([]), "ms")),
+                 "arrivals": r.load.arrivals(), "rate": r.load.offered_rate(), "requests": r.load.request_totals(), "counts": r.load.counts,
+                 "locust_exit": r.load.locust_exit_code},
+        "logs": log_figures(r.out / "logs"),
+        "cpu": r.cpu.summary() if r.cpu else {},
         "series": {"queue_depth": r.sampler.series(),
-                   "throughput": measure.throughput_series([t for _, _, t in attempts])},
+                   "throughput": measure.throughput_series([a.started_at_s for a in attempts])},
         "tenant_sizes": collect.tenant_sizes(conn),
-        "load": {"requests": r.load.request_totals(), "counts": r.load.counts, "locust_exit": r.load.locust_exit_code},
+        "gates": [],
+        "verdict": "INCONCLUSIVE",
+        "reasons": ["gates not judged yet"],
     }
-    summary["isolation"]["cross_tenant_rows"] = sum(v for k, v in summary["isolation"].items())
-    samples = {"job_latency_ms": job_ms, "analysis_s": analysis_s,
+    samples = {"job_latency_ms": job_ms, "next_page_latency_ms": next_page_ms, "analysis_s": analysis_s,
                "queries_per_analysis": {p: [float(q) for q in queries[p]] for p in collect.PATHS},
                "queries_vs_size": {p: [[float(summary["tenant_sizes"].get(row.tenant_id, 0)), float(row.queries)]
                                        for row in rows if row.path == p] for p in collect.PATHS}}
     return summary, samples
 
 
-def finish_run(r: RunRecord, conn: psycopg.Connection[Any], gates: list[Gate], out: Path,
-               progress: Callable[[str], None]) -> int:
-    summary, samples = build_summary(r, conn)
-    results = evaluate_all(gates, summary, r.scenario.week)
-    verdict = decide(results)
-    summary["gates"] = [result.to_dict() for result in results]
-    summary["verdict"] = verdict.verdict
-    summary["reasons"] = verdict.reasons
+def gate_samples(samples: Mapping[str, Mapping[str, Sequence[float]]]) -> dict[str, Sequence[float]]:
+    """Raw samples keyed by the summary path of their figures: a percentile gate on
+    `metrics.job_latency_ms.unified.p99` is judged on `metrics.job_latency_ms.unified`."""
+    out: dict[str, Sequence[float]] = {}
+    for metric in ("job_latency_ms", "next_page_latency_ms", "analysis_s"):
+        for path, values in samples.get(metric, {}).items():
+            out[f"metrics.{metric}.{path}"] = [v for v in values if v >= 0]
+    return out
+
+
+def _validity_reasons(summary: Mapping[str, Any], results: Sequence[Any]) -> list[str]:
+    """Words for a run that cannot be judged."""
+    failed = {r.name for r in results if r.result == "fail" and r.kind == "validity"}
+    reasons = []
+    if any(name.startswith("load generator") for name in failed):
+        load = summary["load"]
+        rate = load["rate"].get("syncs_per_s")
+        reasons.append(f"the load generator could not hold {rate} syncs/s on this machine (arrival lateness p99 "
+                       f"{load['lateness_ms'].get('p99')} ms, {load['arrivals']['dropped']} arrivals dropped)")
+    return reasons
+
+
+def _write(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
     summary = redact_obj(summary)
     problems = validate(summary)
     if problems:
         raise RuntimeError(f"summary.json does not match its schema: {problems[:3]}")
     write_json(out / "summary.json", summary)
+    return summary
+
+
+def finish_run(r: RunRecord, conn: psycopg.Connection[Any], gates: list[Gate], out: Path,
+               progress: Callable[[str], None]) -> int:
+    summary, samples = build_summary(r, conn)
+    summary = _write(out, summary)
     write_samples(out, samples)
     write_json(out / "histograms.json", {
-        "job_latency_ms": {p: encode(from_values(samples["job_latency_ms"][p], "ms")) for p in collect.PATHS},
+        "job_latency_ms": {p: encode(from_values([v for v in samples["job_latency_ms"][p] if v >= 0], "ms"))
+                           for p in collect.PATHS},
         "analysis_s": {p: encode(from_values(samples["analysis_s"][p], "s")) for p in collect.PATHS},
         "client": r.load.histograms})
+    results = evaluate_all(gates, summary, r.scenario.week, gate_samples(samples))
+    verdict = decide(results, _validity_reasons(summary, results))
+    summary["gates"] = [result.to_dict() for result in results]
+    summary["verdict"] = verdict.verdict
+    summary["reasons"] = verdict.reasons
+    summary = _write(out, summary)
     write_junit(out / "junit.xml", f"rollout-gate-week-{r.scenario.week}", results)
     from rollout_bench.report import write_report
 
@@ -163,4 +252,4 @@ def finish_run(r: RunRecord, conn: psycopg.Connection[Any], gates: list[Gate], o
     return verdict.exit_code
 
 
-__all__ = ["RunRecord", "build_summary", "finish_run"]
+__all__ = ["RunRecord", "build_summary", "finish_run", "gate_samples"]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from msp_pipeline.model import Finding
 
+STALE_DAYS = 90
+
 
 @dataclass(frozen=True)
 class PlannedIdentity:
@@ -19,6 +21,11 @@ class PlannedIdentity:
     guest: bool
     licenses: tuple[str, ...]
     days_since_login: int | None  # None = never signed in
+    mfa_excluded: bool = False  # excluded from "Require MFA for all users" by a mutation
+
+    @property
+    def stale(self) -> bool:
+        return self.days_since_login is None or self.days_since_login >= STALE_DAYS
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,9 @@ def _identity_findings(p: PlannedIdentity, security_defaults: bool) -> list[tupl
     elif p.persona in ("uncovered", "excluded_by_group"):
         out.append(("mfa_not_enforced", "critical" if p.admin else "high", ""))
         out.append(("policy_gap", "high" if p.admin else "medium", ""))
-    if p.persona.startswith("stale"):
+    elif p.mfa_excluded:  # a healthy member taken out of the all-users MFA policy: no other MFA policy
+        out.append(("mfa_not_enforced", "critical" if p.admin else "high", ""))
+    if p.stale:
         severity = "high" if p.admin else ("low" if not p.licenses else "medium")
         out.append(("stale_user", severity, ""))
         out += [("license_waste", "low", sku) for sku in p.licenses]

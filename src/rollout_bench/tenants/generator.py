@@ -51,6 +51,16 @@ class SyntheticTenant:
     payloads: dict[str, list[dict[str, Any]]]
     expected_findings: list[Finding]
     persona_counts: dict[str, int] = field(default_factory=dict)
+    identities: list[PlannedIdentity] = field(default_factory=list)
+    licenses: list[PlannedLicense] = field(default_factory=list)
+
+    def mutation_candidates(self) -> dict[str, list[str]]:
+        """Identities whose planned findings a mutation changes in a way the plan models:
+        healthy enabled members (disable, MFA exclusion) and stale users (a sign-in)."""
+        healthy = sorted(p.external_id for p in self.identities
+                         if p.persona == "healthy" and not p.admin and not p.guest and p.enabled)
+        stale = sorted(p.external_id for p in self.identities if p.enabled and p.stale)
+        return {"healthy": healthy, "stale": stale}
 
     def shape(self) -> dict[str, int]:
         counts = {etype: len(rows) for etype, rows in self.payloads.items()}
@@ -212,4 +222,5 @@ def generate_tenant(profile: Profile, seed: int, index: int, as_of: datetime | N
     for p in people:
         counts[p.persona] = counts.get(p.persona, 0) + 1
     return SyntheticTenant(b.tenant_id, company, f"ds-{b.tenant_id}", security_defaults, payloads,
-                           expected_findings(people, licenses, security_defaults), dict(sorted(counts.items())))
+                           expected_findings(people, licenses, security_defaults), dict(sorted(counts.items())),
+                           people, licenses)

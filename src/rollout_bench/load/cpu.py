@@ -1,0 +1,90 @@
+"""CPU over the run, once a second (psutil): the machine as a whole, each process this run
+started (pipeline roles, Locust) and the local servers (postgres, redis-server,
+nats-server). Tells a saturated machine or load generator from a slow pipeline."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+SERVER_NAMES = ("postgres", "redis-server", "nats-server")
+SATURATED_PERCENT = 90.0
+
+
+def _label(process: psutil.Process) -> str | None:
+    try:
+        name = process.name()
+        if name in SERVER_NAMES:
+            return name
+        cmdline = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+    text = " ".join(cmdline)
+    if "locust" in text:
+        return "locust"
+    if "--role" in cmdline:
+        return f"pipeline-{cmdline[cmdline.index('--role') + 1]}"
+    return None
+
+
+@dataclass
+class CpuSampler:
+    interval_s: float = 1.0
+    machine: list[float] = field(default_factory=list)
+    by_process: dict[str, list[float]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _tracked: dict[int, psutil.Process] = field(default_factory=dict)
+
+    def __enter__(self) -> CpuSampler:
+        psutil.cpu_percent(None)
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _candidates(self) -> list[psutil.Process]:
+        me = psutil.Process(os.getpid())
+        found = me.children(recursive=True)
+        found += [p for p in psutil.process_iter(["name"]) if p.info["name"] in SERVER_NAMES]
+        return found
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.machine.append(psutil.cpu_percent(None))
+            totals: dict[str, float] = {}
+            for process in self._candidates():
+                label = _label(process)
+                if label is None:
+                    continue
+                tracked = self._tracked.setdefault(process.pid, process)
+                try:
+                    totals[label] = totals.get(label, 0.0) + tracked.cpu_percent(None)
+                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                    continue
+            for label, percent in totals.items():
+                self.by_process.setdefault(label, []).append(percent)
+
+    def summary(self) -> dict[str, Any]:
+        """Mean and p95 CPU % per process (100 % = one core), and the machine's (100 % = all
+        cores), with the share of samples in which the machine was saturated."""
+        def stats(values: list[float]) -> dict[str, float | int | None]:
+            if not values:
+                return {"samples": 0, "mean": None, "p95": None}
+            ordered = sorted(values)
+            return {"samples": len(values), "mean": round(statistics.fmean(values), 1),
+                    "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)}
+
+        saturated = sum(1 for v in self.machine if v >= SATURATED_PERCENT)
+        return {"cores": psutil.cpu_count(), "machine": stats(self.machine),
+                "machine_saturated_share": round(saturated / len(self.machine), 3) if self.machine else None,
+                "processes": {label: stats(values) for label, values in sorted(self.by_process.items())}}

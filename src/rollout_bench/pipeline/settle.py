@@ -1,0 +1,42 @@
+"""After the load: one more sync of every tenant a mutation changed, once mutations have
+stopped, so each tenant's final alerts reflect every change and can be judged against the
+plan with the mutations replayed. These syncs are ordinary jobs, counted and timed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+
+from msp_pipeline.contract.producer import SyncJobProducer
+from msp_pipeline.migration import TenantMigration
+from rollout_bench.pipeline.wire import enqueue_legacy, enqueue_unified, path_for, sync_jobs
+from rollout_bench.tenants import SyntheticTenant
+
+
+def settle_syncs(tenants: Sequence[SyntheticTenant], routing: TenantMigration, database_url: str, redis_url: str,
+                 prefix: str) -> list[dict[str, Any]]:
+    """Enqueues the syncs; returns them as the load records its jobs (job_key, path, tenant_id, intended_at)."""
+    now = datetime.now(timezone.utc)
+    planned = [(t, path_for(routing, t.tenant_id),
+                sync_jobs(t.tenant_id, t.data_source_id, f"{prefix}-settle-{i:04d}", now.isoformat()))
+               for i, t in enumerate(tenants)]
+    unified = [job for _, path, jobs in planned if path == "unified" for job in jobs]
+    if unified:
+        async def add() -> None:
+            producer = SyncJobProducer(redis_url, prefix)
+            try:
+                await enqueue_unified(producer, unified)
+            finally:
+                await producer.close()
+
+        asyncio.run(add())
+    legacy = [job for _, path, jobs in planned if path == "legacy" for job in jobs]
+    if legacy:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            enqueue_legacy(conn, legacy, now)
+    return [{"job_key": job.job_key, "path": path, "tenant_id": t.tenant_id, "intended_at": job.intendedAt or ""}
+            for t, path, jobs in planned for job in jobs]
