@@ -38,7 +38,6 @@ from rollout_bench.pipeline.wire import (
 )
 from rollout_bench.tenants import MUTATION_KINDS, apply_mutation
 
-
 # What a refused connection raises; nothing else may count as a failed request.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, psycopg.OperationalError, TimeoutError,
                                                       ConnectionError, OSError)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from rollout_bench.errors import UserError
-from rollout_bench.judge.gates import Gate, GateResult, evaluate, evaluate_all, load_gates
 from rollout_bench.judge.expressions import parse_expression
+from rollout_bench.judge.gates import Gate, GateResult, evaluate, evaluate_all, load_gates
 from rollout_bench.judge.verdict import decide
 from rollout_bench.paths import gates_file
 from rollout_bench.results.summary import describes
