@@ -16,6 +16,14 @@ class RateShape(LoadTestShape):
     duration_s: float = 60.0
     description = ""
     users_per_process = 2  # one arrival user + one mutation user (fixed counts)
+    target_rate: float = 1.0  # syncs/s held after the ramp, for shapes that take the run's rate
+
+    @classmethod
+    def with_rate(cls, target_rate: float | None) -> type[RateShape]:
+        """This shape holding `target_rate` (the profile's multiple of production), if given."""
+        if target_rate is None:
+            return cls
+        return type(cls.__name__, (cls,), {"target_rate": float(target_rate), "abstract": False})
 
     def rate_at(self, elapsed_s: float) -> float:
         raise NotImplementedError
@@ -62,27 +70,27 @@ class Tiny(RateShape):
 
 
 class Standard(RateShape):
-    duration_s = 600.0
-    description = "pre-rollout run: 60 s ramp from 1 to 4 syncs/s, hold 10 minutes"
+    duration_s = 660.0
+    description = "pre-rollout run: 60 s ramp to the profile's rate (10x production), hold 10 minutes"
 
     def rate_at(self, elapsed_s: float) -> float:
-        return ramp(elapsed_s, 1.0, 4.0, 60.0)
+        return ramp(elapsed_s, min(1.0, self.target_rate), self.target_rate, 60.0)
 
 
 class Soak(RateShape):
     duration_s = 3600.0
-    description = "an hour at 3 syncs/s"
+    description = "an hour at the profile's rate (2x production)"
 
     def rate_at(self, elapsed_s: float) -> float:
-        return ramp(elapsed_s, 1.0, 3.0, 60.0)
+        return ramp(elapsed_s, min(1.0, self.target_rate), self.target_rate, 60.0)
 
 
 class Spike(RateShape):
     duration_s = 300.0
-    description = "2 syncs/s with a 30 s burst at 20 syncs/s from 120 s"
+    description = "the profile's rate (2x production) with a 30 s burst at 15 times it (30x production) from 120 s"
 
     def rate_at(self, elapsed_s: float) -> float:
-        return 20.0 if 120.0 <= elapsed_s < 150.0 else 2.0
+        return self.target_rate * (15.0 if 120.0 <= elapsed_s < 150.0 else 1.0)
 
 
 SHAPES: dict[str, type[RateShape]] = {"tiny": Tiny, "smoke": Smoke, "standard": Standard, "soak": Soak, "spike": Spike}

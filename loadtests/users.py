@@ -60,7 +60,10 @@ class SyncTriggerUser(User):
     def on_start(self) -> None:
         self.config = LoadConfig.load()
         self.routing = TenantMigration.from_env(self.config.flags)
-        self.shape = SHAPES[self.config.shape]()
+        self.shape = SHAPES[self.config.shape].with_rate(self.config.rate_syncs_per_s)()
+        # each tenant at its own cadence: round robin over a seeded order, not a random pick
+        self.order = list(self.config.tenants)
+        random.Random(self.config.seed).shuffle(self.order)
         self.rng = random.Random(self.config.seed)
         self.loop = asyncio.new_event_loop()
         self.queue = SyncJobProducer(self.config.redis_url, self.config.bullmq_prefix)
@@ -91,7 +94,7 @@ class SyncTriggerUser(User):
         started_mono, started_wall = time.monotonic(), time.time()
         for index, offset in enumerate(offsets):
             gevent.sleep(max(0.0, started_mono + offset - time.monotonic()))
-            tenant = self.rng.choice(self.config.tenants)
+            tenant = self.order[index % len(self.order)]
             self.fires.spawn(self.fire, index, tenant, started_wall + offset)
         self.done = True
 

@@ -25,6 +25,7 @@ from rollout_bench.judge.gates import load_gates
 from rollout_bench.load import LoadResult, run_load
 from rollout_bench.load.config import LoadConfig, Tenant
 from rollout_bench.load.cpu import CpuSampler
+from rollout_bench.load.production import load_production
 from rollout_bench.load.profiles import LoadProfile, load_profile_named
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.load.weeks import WEEKS, WeekScenario
@@ -81,7 +82,8 @@ class LoadtestRun:
             raise UserError(f"WEEK={options.week} is not a rollout week; allowed: {', '.join(map(str, WEEKS))}")
         self.options = options
         self.scenario: WeekScenario = WEEKS[options.week]
-        self.profile: LoadProfile = load_profile_named(options.profile)
+        self.production = load_production()
+        self.profile: LoadProfile = load_profile_named(options.profile, self.production)
         self.gates = load_gates(options.gates_file or gates_file(), describes)
         self.progress = Progress()
         self.run_id = new_run_id()
@@ -90,7 +92,8 @@ class LoadtestRun:
     def execute(self) -> int:
         o, progress = self.options, self.progress
         started_at = datetime.now(timezone.utc)
-        progress(f"run {self.run_id}: week {o.week} ({self.scenario.title}), profile {o.profile}")
+        progress(f"run {self.run_id}: week {o.week} ({self.scenario.title}), profile {o.profile}: "
+                 f"{self.profile.rate_line(self.production)}")
         with running_stack(o.stack) as stack:
             urls = stack.urls
             for url in (urls.redis_url, urls.nats_url, urls.database_url):
@@ -114,7 +117,8 @@ class LoadtestRun:
                 candidates = {t.tenant_id: t.mutation_candidates() for t in tenants if t.tenant_id in mutable}
                 config = LoadConfig(urls.redis_url, database_url, urls.nats_url, prefix, flags,
                                     [Tenant(t.tenant_id, t.data_source_id) for t in tenants], mutable,
-                                    self.profile.shape, str(self.out), o.seed, mutation_candidates=candidates)
+                                    self.profile.shape, str(self.out), o.seed, mutation_candidates=candidates,
+                                    rate_syncs_per_s=self.profile.rate_syncs_per_s)
                 config_path = private_config(config, self.out)
                 with Supervisor(env, self.out / "logs") as supervisor:
                     progress(f"pipeline: starting {', '.join(self.scenario.roles)}")
@@ -144,7 +148,7 @@ class LoadtestRun:
                     env=env, started_at=started_at, tenants=tenants, routing=routing, mutable=set(mutable),
                     load=load, sampler=sampler, scrapes=scrapes, exit_codes=exit_codes, stack_mode=stack.mode,
                     nats_url=urls.nats_url, out=self.out, cpu=cpu, clock=clock, evictions_before=evictions_before,
-                    servers=servers)
+                    servers=servers, production=self.production)
                 with psycopg.connect(database_url) as conn:
                     return finish_run(record, conn, self.gates, self.out, progress)
 
@@ -182,5 +186,5 @@ class LoadtestRun:
                     self.progress(f"drained: {totals.completed} jobs completed, {analyses} analyses")
                     return
                 time.sleep(1.0)
-        self.progress("drain: timed out; what is left is reported as lost")
+        self.progress("drain: timed out; what is left is reported as still queued (backlog) or lost")
 

@@ -176,6 +176,10 @@ def test_each_verdict_and_its_exit_code() -> None:
     assert decide([result("fail"), result("fail", "rollback")]).verdict == "ROLLBACK"
     assert decide([result("fail"), result("fail", "validity")], ["generator too slow"]).verdict == "INCONCLUSIVE"
     assert decide([result("fail", "validity")], ["generator too slow"]).reasons[0] == "generator too slow"
+    # a saturated run cannot be judged, so an accuracy or latency miss there is no ROLLBACK...
+    assert decide([result("fail", "rollback"), result("fail", "validity")]).verdict == "INCONCLUSIVE"
+    # ...but lost data is lost whatever the machine did
+    assert decide([result("fail", "integrity"), result("fail", "validity")]).verdict == "ROLLBACK"
     codes = {v: decide([result(*args)]).exit_code
              for v, args in {"PROMOTE": ("pass",), "HOLD": ("fail",), "ROLLBACK": ("fail", "rollback"),
                              "INCONCLUSIVE": ("inconclusive",)}.items()}

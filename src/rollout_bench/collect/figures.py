@@ -72,7 +72,9 @@ def errors_by_path(totals: JobTotals) -> dict[str, dict[str, float]]:
         counts = totals.by_path.get(path, {})
         jobs = int(counts.get("enqueued", 0))
         bad = int(counts.get("failed", 0)) + int(counts.get("lost", 0))
-        out[path] = {"jobs": jobs, "failed": bad, "rate": round(bad / jobs, 6) if jobs else 0.0}
+        done = int(counts.get("completed", 0))
+        out[path] = {"jobs": jobs, "failed": bad, "rate": round(bad / jobs, 6) if jobs else 0.0,
+                     "success_rate": round(done / jobs, 6) if jobs else None}
     return out
 
 

@@ -5,7 +5,7 @@ clock, so job latency and analysis time need no clock sync."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from rollout_bench.pipeline.wire import WARMUP_PATTERN
 from rollout_bench.sql import load
 
 PATHS = ("legacy", "unified")
+JOB_STATES = ("enqueued", "completed", "failed", "queued", "lost", "duplicated")
 
 
 @dataclass
@@ -24,7 +25,8 @@ class JobTotals:
     enqueued: int = 0
     completed: int = 0
     failed: int = 0
-    lost: int = 0
+    queued: int = 0  # still on their path (waiting, retrying, running): backlog, not loss
+    lost: int = 0  # on no path, neither completed nor failed: data loss
     duplicated: int = 0
     lost_keys: list[str] = field(default_factory=list)
     by_path: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -64,9 +66,11 @@ def job_first_attempts(conn: psycopg.Connection[Any]) -> list[FirstAttempt]:
     return [FirstAttempt(path, key, float(latency_ms), started.timestamp()) for path, key, latency_ms, started in rows]
 
 
-def job_totals(conn: psycopg.Connection[Any], enqueued: Iterable[Mapping[str, Any]]) -> JobTotals:
-    """enqueued: the load's own list of jobs (job_key, path). A job is accounted for when
-    an attempt completed, or it failed visibly (all attempts failed, or legacy 'broken')."""
+def job_totals(conn: psycopg.Connection[Any], enqueued: Iterable[Mapping[str, Any]],
+               queued: Callable[[set[str]], set[str]] | None = None) -> JobTotals:
+    """enqueued: the load's own list of jobs (job_key, path). Each is exactly one of:
+    completed (an attempt completed), failed (all attempts failed, or legacy 'broken'),
+    queued (still on a path, as `queued` says of the rest) or lost."""
     outcomes = {key: (path, done, failed, running)
                 for key, path, done, failed, running in conn.execute(load("collect/job_outcomes"), {"warmup": WARMUP_PATTERN})}
     broken = {f"{sync}:{etype}:{batch}" for sync, etype, batch in conn.execute(load("collect/broken_legacy_jobs"))}
@@ -90,7 +94,15 @@ def job_totals(conn: psycopg.Connection[Any], enqueued: Iterable[Mapping[str, An
             totals.lost += 1
             by_path[path]["lost"] += 1
             totals.lost_keys.append(key)
-    totals.by_path = {p: dict(c) for p, c in by_path.items()}
+    if queued is not None and totals.lost_keys:
+        paths = {str(job["job_key"]): str(job["path"]) for job in enqueued}
+        still = queued(set(totals.lost_keys))
+        for key in still:
+            by_path[paths[key]]["lost"] -= 1
+            by_path[paths[key]]["queued"] += 1
+        totals.queued, totals.lost = len(still), totals.lost - len(still)
+        totals.lost_keys = [k for k in totals.lost_keys if k not in still]
+    totals.by_path = {p: {k: int(c.get(k, 0)) for k in JOB_STATES} for p, c in by_path.items()}
     return totals
 
 

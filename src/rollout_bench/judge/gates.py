@@ -7,8 +7,10 @@ judged by a 95 % distribution-free confidence bound of that quantile (`bounds.py
 when the upper bound is below the target, FAIL when the lower bound is at or above it,
 else INCONCLUSIVE with the number of samples that would decide it.
 
-Kinds: `target` (a miss -> HOLD), `rollback` (a miss -> ROLLBACK), `validity` (a miss
-means the run cannot be judged -> INCONCLUSIVE, e.g. a saturated load generator).
+Kinds: `target` (a miss -> HOLD), `rollback` (a miss -> ROLLBACK), `integrity` (a miss ->
+ROLLBACK even on a run that cannot otherwise be judged: data lost, rows across tenants),
+`validity` (a miss means the run cannot be judged -> INCONCLUSIVE, e.g. a saturated machine
+or load generator).
 A gate with `weeks` lists the weeks it applies to and says why in `not_applicable`.
 """
 
@@ -32,7 +34,7 @@ from rollout_bench.judge.expressions import (
     quantile_of,
 )
 
-KINDS = ("target", "rollback", "validity")
+KINDS = ("target", "rollback", "integrity", "validity")
 RESULTS = ("pass", "fail", "inconclusive", "n/a", "error")
 _ALLOWED_KEYS = {"name", "expr", "kind", "samples", "min_samples", "weeks", "not_applicable"}
 Samples = Mapping[str, Sequence[float]]  # raw samples by the dotted path of their summary node

@@ -1,8 +1,10 @@
 """The verdict from gate results, in order:
-ROLLBACK when a rollback trigger fails; else INCONCLUSIVE when a validity gate fails (the
-run cannot be judged: a saturated load generator, clocks apart); else HOLD when a target
-fails; else INCONCLUSIVE when a gate lacks its evidence or could not be evaluated; else
-PROMOTE. Gates not applicable to the week are listed, and do not count.
+ROLLBACK when an integrity gate fails (data lost or written across tenants: true whatever
+the machine did); else INCONCLUSIVE when a validity gate fails (the run cannot be judged:
+a saturated machine or load generator, clocks apart); else ROLLBACK when another rollback
+trigger fails; else HOLD when a target fails; else INCONCLUSIVE when a gate lacks its
+evidence or could not be evaluated; else PROMOTE. Gates not applicable to the week are
+listed, and do not count.
 
 Exit codes of `rollout-bench loadtest`: 0 PROMOTE, 1 HOLD, 3 ROLLBACK, 4 INCONCLUSIVE
 (2 is a usage or infrastructure error, raised before any verdict)."""
@@ -37,14 +39,17 @@ def _reason(r: GateResult) -> str:
 def decide(results: Sequence[GateResult], extra_reasons: Sequence[str] = ()) -> Verdict:
     """`extra_reasons` explain a validity failure in words (e.g. which rate the load
     generator could not hold); they are listed first."""
+    integrity = [r for r in results if r.result == "fail" and r.kind == "integrity"]
     rollback = [r for r in results if r.result == "fail" and r.kind == "rollback"]
     invalid = [r for r in results if r.result == "fail" and r.kind == "validity"]
     failed = [r for r in results if r.result == "fail" and r.kind == "target"]
     unsure = [r for r in results if r.result in ("inconclusive", "error")]
+    if integrity:
+        return Verdict("ROLLBACK", [_reason(r) for r in integrity + rollback + failed])
+    if invalid:
+        return Verdict("INCONCLUSIVE", list(extra_reasons) + [_reason(r) for r in invalid + rollback + failed])
     if rollback:
         return Verdict("ROLLBACK", [_reason(r) for r in rollback + failed])
-    if invalid:
-        return Verdict("INCONCLUSIVE", list(extra_reasons) + [_reason(r) for r in invalid + failed])
     if failed:
         return Verdict("HOLD", [_reason(r) for r in failed + unsure])
     if unsure:

@@ -4,9 +4,13 @@ long to wait for the pipeline to drain after the load stops."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from rollout_bench.errors import UserError
+from rollout_bench.load.production import ProductionModel, load_production
+
+PRODUCTION_TENANTS = ()  # tenant_mix placeholder: the production model's mix
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,18 @@ class LoadProfile:
     drain_timeout_s: float = 120.0
     mutated_share: float = 0.25  # share of tenants the mutation user may change
     description: str = ""
+    production_multiple: float | None = None  # the hold rate as a multiple of ops/production.toml's
+    rate_syncs_per_s: float | None = None  # resolved from the multiple (None: the shape's own rate)
+
+    def rate_line(self, production: ProductionModel, shape_rate: float | None = None) -> str:
+        """'0.556 syncs/s, 2.78 jobs/s = 10x production (200 tenants hourly)'."""
+        rate = self.rate_syncs_per_s or shape_rate
+        if rate is None:
+            return "rate set by the shape"
+        per_sync = production.jobs_per_s / production.syncs_per_s
+        multiple = rate / production.syncs_per_s
+        return (f"{rate:.3g} syncs/s, {rate * per_sync:.3g} jobs/s = {multiple:.3g}x production "
+                f"({production.tenants} tenants, every {min(production.rate_minutes.values())} min)")
 
 
 LOAD_PROFILES: dict[str, LoadProfile] = {
@@ -36,27 +52,31 @@ LOAD_PROFILES: dict[str, LoadProfile] = {
             description="CI gate: a short run, legacy poll and debounce shortened so legacy work finishes",
         ),
         LoadProfile(
-            "standard", (("small", 60), ("medium", 5), ("worked-example", 3), ("10x", 1)), "standard",
-            {"LEGACY_DEBOUNCE_S": "30"},
-            drain_timeout_s=420.0,
-            description="pre-rollout run: production poll interval (60 s), debounce shortened to 30 s",
+            "standard", PRODUCTION_TENANTS, "standard", {"LEGACY_DEBOUNCE_S": "30"},
+            drain_timeout_s=420.0, production_multiple=10.0,
+            description="pre-rollout run: 10x production for 10 minutes, production poll interval (60 s), "
+                        "debounce shortened to 30 s",
         ),
         LoadProfile(
-            "soak", (("small", 60), ("medium", 5), ("worked-example", 3), ("10x", 1)), "soak", {},
-            drain_timeout_s=720.0,
-            description="long run at production settings (60 s poll, 300 s debounce)",
+            "soak", PRODUCTION_TENANTS, "soak", {}, drain_timeout_s=720.0, production_multiple=2.0,
+            description="an hour at 2x production, production settings (60 s poll, 300 s debounce)",
         ),
         LoadProfile(
-            "spike", (("small", 60), ("medium", 5), ("worked-example", 3), ("10x", 1)), "spike",
-            {"LEGACY_POLL_INTERVAL_S": "10", "LEGACY_DEBOUNCE_S": "30"},
-            drain_timeout_s=420.0,
-            description="a burst well above the standard rate",
+            "spike", PRODUCTION_TENANTS, "spike", {"LEGACY_POLL_INTERVAL_S": "10", "LEGACY_DEBOUNCE_S": "30"},
+            drain_timeout_s=420.0, production_multiple=2.0,
+            description="2x production with a 30 s burst at 30x production",
         ),
     )
 }
 
 
-def load_profile_named(name: str) -> LoadProfile:
+def load_profile_named(name: str, production: ProductionModel | None = None) -> LoadProfile:
+    """The profile, with a production-based rate and tenant mix resolved from the model."""
     if name not in LOAD_PROFILES:
         raise UserError(f"PROFILE={name!r} is not a load profile; allowed: {', '.join(LOAD_PROFILES)}")
-    return LOAD_PROFILES[name]
+    profile = LOAD_PROFILES[name]
+    if profile.production_multiple is None:
+        return profile
+    model = production or load_production()
+    return dataclasses.replace(profile, tenant_mix=tuple(model.tenant_counts()),
+                               rate_syncs_per_s=profile.production_multiple * model.syncs_per_s)

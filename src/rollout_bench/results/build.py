@@ -17,6 +17,7 @@ import psycopg
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.collect import figures as measure
 from rollout_bench.collect import records as collect
+from rollout_bench.collect.backlog import queued_jobs
 from rollout_bench.collect.clock import ClockOffset
 from rollout_bench.collect.context import default_release, git_sha, library_versions, machine
 from rollout_bench.collect.histograms import encode, from_values, merge, summarize
@@ -27,6 +28,7 @@ from rollout_bench.judge.gates import Gate, evaluate_all
 from rollout_bench.judge.verdict import decide
 from rollout_bench.load import LoadResult
 from rollout_bench.load.cpu import CpuSampler
+from rollout_bench.load.production import ProductionModel
 from rollout_bench.load.profiles import LoadProfile
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.load.weeks import WeekScenario
@@ -63,6 +65,7 @@ class RunRecord:
     clock: dict[str, ClockOffset] = field(default_factory=dict)
     evictions_before: int | None = None
     servers: dict[str, str] = field(default_factory=dict)
+    production: ProductionModel | None = None
 
 
 def _queries_check(r: RunRecord, conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -96,6 +99,27 @@ def _accuracy(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, An
     return {"accuracy": overall, "accuracy_by_path": accuracy_paths}, scope
 
 
+def backlog_words(totals: collect.JobTotals, rate: Mapping[str, float | None]) -> list[str]:
+    """One sentence per path that did not drain: backlog is a path's capacity, not loss."""
+    words = []
+    for path, counts in sorted(totals.by_path.items()):
+        if counts.get("queued"):
+            label = "the new path" if path == "unified" else "legacy (the baseline being replaced)"
+            words.append(f"{label} could not carry {rate.get('jobs_per_s')} jobs/s: {counts['queued']} jobs "
+                         f"still queued at the end of the drain")
+    return words
+
+
+def _production(r: RunRecord) -> dict[str, Any]:
+    """The offered rate as a multiple of the production model's."""
+    if r.production is None:
+        return {}
+    offered = r.load.offered_rate().get("syncs_per_s")
+    multiple = None if offered is None else round(offered / r.production.syncs_per_s, 2)
+    return {"model": r.production.to_dict(), "multiple": multiple,
+            "profile_multiple": r.profile.production_multiple}
+
+
 def _stream_messages(url: str) -> tuple[int | None, int | None]:
     """(legacy-subject messages, all messages) on the pipeline's stream; None when NATS did
     not answer (then the week-7 gate has no evidence)."""
@@ -114,7 +138,8 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
     rows = collect.analyses(conn)
     analysis_s = measure.analysis_samples(rows)
     queries = measure.queries_samples(rows)
-    totals = collect.job_totals(conn, r.load.jobs)
+    totals = collect.job_totals(conn, r.load.jobs, lambda keys: queued_jobs(conn, r.env["REDIS_URL"],
+                                                                            r.env["BULLMQ_PREFIX"], keys))
     accuracy, scope = _accuracy(r, conn)
     scraped = {name: text for name, text in r.scrapes.items() if not text.startswith("# unreachable")}
     all_scraped = len(scraped) == len(r.exit_codes) and len(scraped) > 0
@@ -154,7 +179,8 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
             "client": client,
         },
         "jobs": {"enqueued": totals.enqueued, "completed": totals.completed, "failed": totals.failed,
-                 "lost": totals.lost, "duplicated": totals.duplicated,
+                 "queued": totals.queued, "lost": totals.lost, "duplicated": totals.duplicated,
+                 "backlog": backlog_words(totals, r.load.offered_rate()),
                  "success_rate": round(totals.completed / totals.enqueued, 6) if totals.enqueued else 0.0,
                  "by_path": totals.by_path, "lost_keys_sample": totals.lost_keys[:20]},
         "syncs": sync_counts(r.load.jobs, rows),
@@ -177,7 +203,8 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "clock": {"negative_latencies": negative, "latencies_checked": len(attempts) + len(rows),
                   "database_offset_ms": {when: o.to_dict() for when, o in r.clock.items()}},
         "load": {"lateness_ms": client.get("lateness_ms", summarize(merge([]), "ms")),
-                 "arrivals": r.load.arrivals(), "rate": r.load.offered_rate(), "requests": r.load.request_totals(), "counts": r.load.counts,
+                 "arrivals": r.load.arrivals(), "rate": r.load.offered_rate(),
+                 "production": _production(r), "requests": r.load.request_totals(), "counts": r.load.counts,
                  "locust_exit": r.load.locust_exit_code},
         "logs": log_figures(r.out / "logs"),
         "cpu": r.cpu.summary() if r.cpu else {},
@@ -209,6 +236,13 @@ def _validity_reasons(summary: Mapping[str, Any], results: Sequence[Any]) -> lis
     """Words for a run that cannot be judged."""
     failed = {r.name for r in results if r.result == "fail" and r.kind == "validity"}
     reasons = []
+    if any(name.startswith("the machine was not saturated") for name in failed):
+        rate = summary["load"]["rate"].get("jobs_per_s")
+        share = summary["cpu"].get("machine_saturated_share") or 0.0
+        advice = ("nothing else should run on it during the gate" if summary["profile"] in ("smoke", "tiny")
+                  else "use a larger machine or PROFILE=smoke")
+        reasons.append(f"this machine cannot carry PROFILE={summary['profile']} at {rate} jobs/s (CPU at 90 % or "
+                       f"more in {share:.0%} of the run): {advice}")
     if any(name.startswith("load generator") for name in failed):
         load = summary["load"]
         rate = load["rate"].get("syncs_per_s")
@@ -240,7 +274,8 @@ def finish_run(r: RunRecord, conn: psycopg.Connection[Any], gates: list[Gate], o
     verdict = decide(results, _validity_reasons(summary, results))
     summary["gates"] = [result.to_dict() for result in results]
     summary["verdict"] = verdict.verdict
-    summary["reasons"] = verdict.reasons
+    summary["reasons"] = verdict.reasons + [f"note: {words}" for words in summary["jobs"]["backlog"]
+                                            if words.startswith("legacy")]
     summary = _write(out, summary)
     write_junit(out / "junit.xml", f"rollout-gate-week-{r.scenario.week}", results)
     from rollout_bench.report import write_report
