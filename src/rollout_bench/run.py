@@ -136,8 +136,11 @@ class LoadtestRun:
                         mutated = sorted({str(m["tenant_id"]) for m in load.mutations})
                         load.jobs += settle_syncs([t for t in tenants if t.tenant_id in mutated], routing,
                                                   database_url, urls.redis_url, prefix)
-                        progress(f"load: done, {len(load.jobs)} jobs enqueued (a settle sync for each of "
-                                 f"{len(mutated)} mutated tenants); draining")
+                        offered = load.offered_rate()
+                        multiple = (offered["syncs_per_s"] or 0) / self.production.syncs_per_s
+                        progress(f"load: done, offered {offered['syncs_per_s']} syncs/s ({offered['jobs_per_s']} jobs/s, "
+                                 f"{multiple:.3g}x production); {len(load.jobs)} jobs enqueued (a settle sync for "
+                                 f"each of {len(mutated)} mutated tenants); draining")
                         self._drain(database_url, load)
                     scrapes = supervisor.scrape()
                     exit_codes = supervisor.stop_all()
