@@ -129,7 +129,9 @@ class LoadtestRun:
                     progress(f"pipeline: warmed up in {took:.1f} s (warm-up syncs are not measured)")
                     with QueueDepthSampler(database_url, urls.redis_url, prefix) as sampler, CpuSampler() as cpu:
                         progress(f"load: shape {self.profile.shape} ({'web UI on 127.0.0.1:8089' if o.ui else 'headless'})")
+                        phases = {"load_start": time.time()}
                         load = run_load(config_path, self.out, processes=o.processes, ui=o.ui)
+                        phases["load_end"] = time.time()
                         if load.counts.get("arrival_bugs"):
                             raise InfrastructureError(f"the load generator hit a bug ({load.counts['arrival_bugs']} "
                                                       f"arrivals); see {self.out / 'locust.log'}")
@@ -142,6 +144,7 @@ class LoadtestRun:
                                  f"{multiple:.3g}x production); {len(load.jobs)} jobs enqueued (a settle sync for "
                                  f"each of {len(mutated)} mutated tenants); draining")
                         self._drain(database_url, load)
+                        phases["drain_end"] = time.time()
                     scrapes = supervisor.scrape()
                     exit_codes = supervisor.stop_all()
                 clock["end"] = self._clock(database_url, "at the end")
@@ -151,7 +154,7 @@ class LoadtestRun:
                     env=env, started_at=started_at, tenants=tenants, routing=routing, mutable=set(mutable),
                     load=load, sampler=sampler, scrapes=scrapes, exit_codes=exit_codes, stack_mode=stack.mode,
                     nats_url=urls.nats_url, out=self.out, cpu=cpu, clock=clock, evictions_before=evictions_before,
-                    servers=servers, production=self.production)
+                    servers=servers, production=self.production, phases=phases)
                 with psycopg.connect(database_url) as conn:
                     return finish_run(record, conn, self.gates, self.out, progress)
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from rollout_bench.report.html import SECTIONS
 from rollout_bench.results.summary import validate
+from tests.support.browser import chromium, images_loaded, rendered_dom, screenshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
@@ -56,3 +58,21 @@ def test_week_5_tiny_run_end_to_end(stack_urls, tmp_path: Path) -> None:
         if artifact.is_file() and artifact.suffix in (".json", ".html", ".xml", ".log"):
             assert SECRET not in artifact.read_text(errors="replace"), artifact
     assert SECRET not in result.stdout + result.stderr
+
+    _check_report_in_a_browser(run_dir)
+
+
+def _check_report_in_a_browser(run_dir: Path) -> None:
+    """The report as a person sees it: every section there, every plot loaded (embedded, so
+    it reads offline), a screenshot kept beside the report."""
+    binary = chromium()
+    if binary is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it): the report was not looked at")
+    dom = rendered_dom(binary, run_dir / "report.html")
+    for section in SECTIONS:
+        assert f'id="{section}"' in dom, section
+    loaded, total = images_loaded(dom)
+    assert total >= 4 and loaded == total, (loaded, total)
+    assert "src=\"data:image/png;base64," in dom  # no external asset
+    shot = screenshot(binary, run_dir / "report.html", run_dir / "report.png")
+    assert shot.is_file() and shot.stat().st_size > 10_000

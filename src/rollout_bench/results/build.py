@@ -24,6 +24,7 @@ from rollout_bench.collect.histograms import encode, from_values, merge, summari
 from rollout_bench.collect.logs import log_figures
 from rollout_bench.collect.statements import attribute, pipeline_statement_files, queries_check
 from rollout_bench.collect.syncs import sync_counts
+from rollout_bench.collect.tenants import tenant_rows
 from rollout_bench.judge.gates import Gate, evaluate_all
 from rollout_bench.judge.verdict import decide
 from rollout_bench.load import LoadResult
@@ -66,6 +67,7 @@ class RunRecord:
     evictions_before: int | None = None
     servers: dict[str, str] = field(default_factory=dict)
     production: ProductionModel | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # epoch seconds: load_start, load_end, drain_end
 
 
 def _queries_check(r: RunRecord, conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def _queries_check(r: RunRecord, conn: psycopg.Connection[Any]) -> dict[str, Any
     return queries_check(counted, attribute(entries, pipeline_statement_files()))
 
 
-def _accuracy(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _accuracy(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Every routed tenant is judged, mutated ones against the plan with their mutations
     replayed; a tenant whose syncs were never analysed has its findings missing."""
     found = collect.active_findings(conn)
@@ -96,7 +98,8 @@ def _accuracy(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, An
     mutated = {str(m["tenant_id"]) for m in r.load.mutations}
     scope = {"tenants_judged": len(expected), "tenants_mutated": len(mutated), "mutations": len(r.load.mutations),
              "unified_tenants": len(by_path["unified"]), "legacy_tenants": len(by_path["legacy"])}
-    return {"accuracy": overall, "accuracy_by_path": accuracy_paths}, scope
+    truth = {"expected": expected, "found": found, "on_new_path": on_new}
+    return {"accuracy": overall, "accuracy_by_path": accuracy_paths}, scope, truth
 
 
 def backlog_words(totals: collect.JobTotals, rate: Mapping[str, float | None]) -> list[str]:
@@ -140,7 +143,8 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
     queries = measure.queries_samples(rows)
     totals = collect.job_totals(conn, r.load.jobs, lambda keys: queued_jobs(conn, r.env["REDIS_URL"],
                                                                             r.env["BULLMQ_PREFIX"], keys))
-    accuracy, scope = _accuracy(r, conn)
+    accuracy, scope, truth = _accuracy(r, conn)
+    sizes = collect.tenant_sizes(conn)
     scraped = {name: text for name, text in r.scrapes.items() if not text.startswith("# unreachable")}
     all_scraped = len(scraped) == len(r.exit_codes) and len(scraped) > 0
     slow = int(measure.metric_total(scraped.values(), "pipeline_slow_queries_total")) if all_scraped else None
@@ -210,15 +214,22 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "cpu": r.cpu.summary() if r.cpu else {},
         "series": {"queue_depth": r.sampler.series(),
                    "throughput": measure.throughput_series([a.started_at_s for a in attempts])},
-        "tenant_sizes": collect.tenant_sizes(conn),
+        "tenant_sizes": sizes,
+        "tenants": tenant_rows(r.load.jobs, attempts, rows, truth["expected"], truth["found"], sizes,
+                               truth["on_new_path"]),
+        "phases": r.phases,
         "gates": [],
         "verdict": "INCONCLUSIVE",
         "reasons": ["gates not judged yet"],
     }
     samples = {"job_latency_ms": job_ms, "next_page_latency_ms": next_page_ms, "analysis_s": analysis_s,
                "queries_per_analysis": {p: [float(q) for q in queries[p]] for p in collect.PATHS},
-               "queries_vs_size": {p: [[float(summary["tenant_sizes"].get(row.tenant_id, 0)), float(row.queries)]
-                                       for row in rows if row.path == p] for p in collect.PATHS}}
+               "queries_vs_size": {p: [[float(sizes.get(row.tenant_id, 0)), float(row.queries)]
+                                       for row in rows if row.path == p] for p in collect.PATHS},
+               "analysis_s_vs_size": {p: [[float(sizes.get(row.tenant_id, 0)), row.analysis_s]
+                                          for row in rows if row.path == p] for p in collect.PATHS},
+               "job_starts": {p: [[a.started_at_s, a.latency_ms] for a in arrivals if a.path == p]
+                              for p in collect.PATHS}}
     return summary, samples
 
 
