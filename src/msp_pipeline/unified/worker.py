@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bullmq import Job, UnrecoverableError, Worker
+from bullmq import Job, UnrecoverableError
 from bullmq.backoffs import Backoffs
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -31,6 +31,7 @@ from msp_pipeline.db import Db
 from msp_pipeline.log import log
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.pool import db_session, open_pool
+from msp_pipeline.unified.guarded_worker import GuardedWorker
 from msp_pipeline.unified.queue import PipelineQueue, Routing
 from msp_pipeline.unified.redis_health import RedisMonitor
 
@@ -73,10 +74,10 @@ class SyncWorker:
     async def _work(self, stop: asyncio.Event) -> None:
         assert self._queue is not None
         s = self.settings
-        worker = Worker(QUEUE_NAME, self._process, {
+        worker = GuardedWorker(QUEUE_NAME, self._process, {
             "connection": s.redis_url, "prefix": s.bullmq_prefix, "concurrency": s.worker_concurrency,
             "autorun": False, "runRetryDelay": self.run_retry_delay_ms, "name": "sync-worker",
-        })
+        }, max_data_bytes=s.max_message_bytes, on_bad_job=self._on_bad_job)
         worker.on("error", self._on_worker_error)
         worker.on("failed", self._on_job_failed)
         monitor = RedisMonitor(self._queue, self.metrics, PATH, self.monitor_interval_s)
@@ -100,6 +101,11 @@ class SyncWorker:
         log("SyncWorker", "worker-error", f"{type(error).__name__}: {error}", level="error")
         self.metrics.errors.labels("SyncWorker", type(error).__name__).inc()
 
+    def _on_bad_job(self, job: Job, reason: str) -> None:
+        """A job whose stored fields cannot be read: bullmq moves it to failed with `reason`."""
+        self.metrics.dead_letters.labels("jobs", reason.split(":")[0][:60]).inc()
+        log("SyncWorker", "dead-letter", f"job {job.id}: {reason}"[:2000], level="warn", jobId=job.id)
+
     def _on_job_failed(self, job: Job, error: Exception) -> None:
         """Every failed attempt, whatever failed: counted as retried, or failed when it was
         the last attempt (or unrecoverable, as bad job data is)."""
@@ -114,7 +120,7 @@ class SyncWorker:
     async def _process(self, job: Job, token: str) -> dict[str, Any]:
         assert self._pool is not None and self._queue is not None
         try:
-            data = SyncJobData.from_dict(job.data)
+            data = SyncJobData.from_dict(job.data)  # GuardedWorker already refused unreadable JSON
         except JobError as exc:
             self.metrics.dead_letters.labels("jobs", "invalid job data").inc()
             log("SyncWorker", "dead-letter", f"job {job.id}: {exc}", level="warn", jobId=job.id)
