@@ -17,8 +17,22 @@ from collections.abc import Callable
 from typing import Any
 
 from bullmq import Job, Worker
+from redis.asyncio.connection import parse_url
 
 from msp_pipeline.contract.events import EventError, decode_json
+
+# redis-py 8 reads with a 5 s socket timeout by default, while bullmq blocks in BZPOPMIN for
+# up to 10 s (and for the time to the next delayed job). The read timed out, redis-py's retry
+# (20 tries, backoff to 20 s) re-sent the same BZPOPMIN, and moveToActive, which promotes due
+# delayed jobs, was not called for minutes: due retries sat in `delayed` with an idle worker.
+WORKER_SOCKET_TIMEOUT_S = 30.0
+
+
+def worker_connection(redis_url: str) -> dict[str, Any]:
+    """bullmq connection options for `redis_url` with a read timeout above its longest block."""
+    return {**parse_url(redis_url), "socket_timeout": WORKER_SOCKET_TIMEOUT_S,
+            "socket_connect_timeout": 5.0, "socket_keepalive": True}
+
 
 # field -> neutral JSON to build the job with when the stored value cannot be read
 NEUTRAL_FIELDS = {"data": "null", "opts": json.dumps({"attempts": 1}), "progress": "0",
