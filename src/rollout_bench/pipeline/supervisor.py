@@ -1,7 +1,9 @@
 """The one object that owns the pipeline's child processes during a run (pyperf style):
 starts each role as `python -m msp_pipeline run --role R`, waits until its /metrics
 answers, and stops every child on exit — also on Ctrl-C, on failure, and at interpreter
-exit — first with SIGTERM (the pipeline drains), then SIGKILL after a grace period."""
+exit — first with SIGTERM (the pipeline drains), then SIGKILL after a grace period. Each
+child gets SIGTERM from Linux if the harness dies (PR_SET_PDEATHSIG) and its pid is in the
+run's record (stack/orphans.py), so `stack down` ends it if it outlived a SIGKILL."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rollout_bench.errors import InfrastructureError
+from rollout_bench.stack.orphans import die_with_parent, record_child
 from rollout_bench.stack.processes import free_port
 
 STOP_GRACE_S = 30.0
@@ -65,9 +68,10 @@ class Supervisor:
         popen = subprocess.Popen(
             [sys.executable, "-m", "msp_pipeline", "run", "--role", role, "--metrics-port", str(port)],
             env={**self.env, **(extra_env or {})}, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM),
         )
         log_file.close()
+        record_child(popen.pid, f"pipeline {role}-{index}")
         process = PipelineProcess(role, index, port, log_path, popen)
         self.processes.append(process)
         if wait:

@@ -24,6 +24,7 @@ from rollout_bench.stack.postgres_setup import (
     prepare_folders,
 )
 from rollout_bench.stack.processes import ServerProcess, free_port
+from rollout_bench.stack.orphans import record_path
 from rollout_bench.stack.urls import (
     SERVER_NAMES,
     ServerName,
@@ -97,6 +98,8 @@ class EmbeddedStack(RunningStack):
         started_at = time.monotonic()
         binaries = binaries or EmbeddedBinaries.locate()
         root = Path(tempfile.mkdtemp(prefix="rollout-stack-"))
+        if not detached:
+            record_path(root)  # removed by `stack down` or the next run if this process is killed
         servers: dict[str, ServerProcess] = {}
         try:
             servers["redis"], redis_url = _start_redis(binaries, root, aof=redis_aof, detached=detached)
