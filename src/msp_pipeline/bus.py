@@ -34,7 +34,7 @@ from nats.js.api import (
 )
 from nats.js.errors import BadRequestError, NotFoundError
 
-from msp_pipeline.contract.events import MAX_MESSAGE_BYTES, EventError, LinkedEvent
+from msp_pipeline.contract.events import MAX_MESSAGE_BYTES, PUBLISH_TIMEOUT_S, EventError, LinkedEvent
 from msp_pipeline.contract.subjects import (
     STREAM_NAME,
     STREAM_SUBJECTS,
@@ -49,7 +49,6 @@ STREAM_MAX_AGE_S = 86_400.0
 DEAD_LETTER_HEAD_BYTES = 4_096  # bytes of the payload kept in a truncated dead-letter record
 HEADER_ROOM_BYTES = 2_048  # room left for the protocol line and headers under max_payload
 FETCH_ERROR_BACKOFF_S = 0.5
-PUBLISH_TIMEOUT_S = 2.0  # one publish waits this long for the stream's ack
 PUBLISH_RETRY_S = 120.0  # and is repeated for this long while NATS is unreachable
 PUBLISH_RETRY_PAUSE_S = 0.5
 

@@ -16,6 +16,7 @@ from msp_pipeline.model import ENTITY_TYPES
 
 MAX_CHANGED_IDS = 100_000
 MAX_MESSAGE_BYTES = 262_144  # default of the MAX_MESSAGE_BYTES setting (256 KiB)
+PUBLISH_TIMEOUT_S = 2.0  # a publisher waits this long for the stream's ack, then retries
 
 
 class EventError(ValueError):

@@ -13,6 +13,7 @@ counts it as a dead letter.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,10 @@ class GuardedWorker(Worker):  # type: ignore[misc]  # bullmq ships no type hints
     def __init__(self, name: str, processor: Any, opts: dict[str, Any], *, max_data_bytes: int,
                  on_bad_job: BadJobHandler) -> None:
         super().__init__(name, processor, opts)
+        # The lock token of each job it holds (`<id>:<n>`, in `<job>:lock`) names this process,
+        # so an operator (or a drill) can tell which process runs which job.
+        self.id = f"pid{os.getpid()}-{self.id}"
+        self.lockManager.worker_id = self.id
         self.max_data_bytes = max_data_bytes
         self.on_bad_job = on_bad_job
 

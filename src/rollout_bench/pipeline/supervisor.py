@@ -51,6 +51,7 @@ class Supervisor:
         self.env = {**os.environ, **env}
         self.log_dir = log_dir
         self.processes: list[PipelineProcess] = []
+        self.killed: set[str] = set()
         atexit.register(self.stop_all)
 
     def __enter__(self) -> Supervisor:
@@ -67,7 +68,7 @@ class Supervisor:
         log_file = log_path.open("ab")
         popen = subprocess.Popen(
             [sys.executable, "-m", "msp_pipeline", "run", "--role", role, "--metrics-port", str(port)],
-            env={**self.env, **(extra_env or {})}, stdout=log_file, stderr=subprocess.STDOUT,
+            env={**self.env, "PGAPPNAME": f"pipeline-{role}-{index}", **(extra_env or {})}, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM),
         )
         log_file.close()
@@ -95,11 +96,14 @@ class Supervisor:
         raise InfrastructureError(f"pipeline {process.name} did not serve /metrics within {timeout:g} s")
 
     def kill(self, process: PipelineProcess, sig: int = signal.SIGKILL) -> None:
+        """Kills on purpose (a drill's fault): `dead()` does not report it."""
+        self.killed.add(process.name)
         if process.alive():
             os.killpg(process.popen.pid, sig)
             process.popen.wait(timeout=STOP_GRACE_S)
 
     def stop(self, process: PipelineProcess, grace: float = STOP_GRACE_S) -> int | None:
+        self.killed.add(process.name)
         if process.alive():
             try:
                 os.killpg(process.popen.pid, signal.SIGTERM)
@@ -113,6 +117,7 @@ class Supervisor:
 
     def stop_all(self, grace: float = STOP_GRACE_S) -> dict[str, int | None]:
         codes: dict[str, int | None] = {}
+        self.killed.update(p.name for p in self.processes)
         for process in self.processes:
             if process.alive():
                 try:
@@ -128,6 +133,10 @@ class Supervisor:
                 process.popen.wait()
             codes[process.name] = process.popen.returncode
         return codes
+
+    def dead(self) -> dict[str, int | None]:
+        """Processes that exited although nobody killed or stopped them: name -> exit code."""
+        return {p.name: p.popen.returncode for p in self.processes if p.name not in self.killed and not p.alive()}
 
     def scrape(self) -> dict[str, str]:
         """The /metrics text of every live process."""

@@ -45,7 +45,7 @@ def redis_config(folder: Path, port: int, *, aof: bool) -> str:
     ])
 
 
-def _start_redis(binaries: EmbeddedBinaries, root: Path, *, aof: bool, detached: bool) -> tuple[ServerProcess, str]:
+def start_redis(binaries: EmbeddedBinaries, root: Path, *, aof: bool, detached: bool) -> tuple[ServerProcess, str]:
     folder, port = root / "redis", free_port()
     folder.mkdir()
     config = folder / "redis.conf"
@@ -102,7 +102,7 @@ class EmbeddedStack(RunningStack):
             record_path(root)  # removed by `stack down` or the next run if this process is killed
         servers: dict[str, ServerProcess] = {}
         try:
-            servers["redis"], redis_url = _start_redis(binaries, root, aof=redis_aof, detached=detached)
+            servers["redis"], redis_url = start_redis(binaries, root, aof=redis_aof, detached=detached)
             servers["nats"], nats_url = _start_nats(binaries, root, detached=detached)
             servers["postgres"], database_url = _start_postgres(binaries, root, detached=detached)
             stack = cls(StackUrls(redis_url, nats_url, database_url), reason, temp_dir=root, servers=servers,
