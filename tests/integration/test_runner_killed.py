@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import redis
 
 from rollout_bench.paths import project_root
 from rollout_bench.stack import StackUrls
@@ -79,6 +80,7 @@ def test_sigkill_of_runner_then_stack_down_leaves_nothing(stack_urls: StackUrls,
     children = record["children"]
     assert {c["name"].split("-")[0] for c in children} >= {"pipeline worker", "locust"}
     assert record["paths"], "the private config file is recorded"
+    assert record["redis_prefixes"], "the run's BullMQ prefix is recorded"
     env = {**os.environ, "ROLLOUT_BENCH_ROOT": str(root)}
     down = subprocess.run([sys.executable, "-m", "rollout_bench", "stack", "down"], env=env, capture_output=True,
                           text=True, timeout=120)
@@ -87,6 +89,19 @@ def test_sigkill_of_runner_then_stack_down_leaves_nothing(stack_urls: StackUrls,
     assert left == [], left
     assert [p for p in record["paths"] if Path(p).exists()] == []
     assert _records(root) == []
+    assert _keys_left(record) == {}
+
+
+def _keys_left(record: dict) -> dict[str, int]:
+    """The run's BullMQ keys still in Redis, by prefix."""
+    left = {}
+    for entry in record["redis_prefixes"]:
+        client = redis.Redis.from_url(entry["url"])
+        count = sum(1 for _ in client.scan_iter(match=f"{entry['prefix']}:*", count=500))
+        client.close()
+        if count:
+            left[entry["prefix"]] = count
+    return left
 
 
 def test_sigterm_stops_a_run_like_ctrl_c(stack_urls: StackUrls, tmp_path: Path) -> None:
@@ -105,3 +120,4 @@ def test_sigterm_stops_a_run_like_ctrl_c(stack_urls: StackUrls, tmp_path: Path) 
     assert [c for c in record["children"] if _alive(c["pid"], c["create_time"])] == []
     assert [p for p in record["paths"] if Path(p).exists()] == []
     assert _records(root) == []
+    assert record["redis_prefixes"] and _keys_left(record) == {}
