@@ -91,7 +91,7 @@ def _split(value: str) -> list[str]:
 
 def _is_local(host: str) -> bool:
     """Loopback by its text alone: localhost, a loopback IP literal, or a Unix socket."""
-    if host.startswith("/") or host.startswith("@") or host == "localhost":
+    if host.startswith(("/", "@")) or host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback

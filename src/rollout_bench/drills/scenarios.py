@@ -15,29 +15,29 @@ from msp_pipeline.contract.events import PUBLISH_TIMEOUT_S
 from msp_pipeline.contract.producer import SyncJobProducer
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.drills.base import (
+    DrillContext,
     DrillResult,
     drill_context,
     duplicated_history_rows,
 )
 from rollout_bench.drills.evidence import common_checks, jobs_held_by, metric_total, queued_jobs
+from rollout_bench.drills.load import SteadyLoad
 from rollout_bench.drills.redis_control import jobs_lost_at_sigkill
 from rollout_bench.pipeline.wire import enqueue_unified, sync_jobs
 
 DRAIN_S = 150.0  # BullMQ finds a killed worker's jobs stalled after its lock (30 s) expires
-
-
 WORKER_KILLS = 10
 HELD_JOB_WAIT_S = 30.0  # how long a kill waits for its victim to hold a running job
 BURST_SYNCS = 60  # syncs (5 jobs each) added at once before the Redis kill: jobs waiting at the kill
 NATS_OUTAGE_S = 3 * PUBLISH_TIMEOUT_S + 2.0  # NATS down longer than one publish waits for its ack
 
 
-def _first_start_after(context, moment: float, path: str) -> float | None:
+def _first_start_after(context: DrillContext, moment: float, path: str) -> float | None:
     value = context.query("drills/first_start_after", (moment, path))[0][0]
     return None if value is None else float(value) - moment
 
 
-def _wait_for_held_job(ctx, pid: int) -> list[str]:
+def _wait_for_held_job(ctx: DrillContext, pid: int) -> list[str]:
     deadline = time.monotonic() + HELD_JOB_WAIT_S
     while time.monotonic() < deadline:
         held = jobs_held_by(ctx.stack.urls.redis_url, ctx.prefix, pid)
@@ -100,7 +100,7 @@ def _redis_up_values(url: str) -> list[float]:
     return [float(v) for v in re.findall(r"^pipeline_redis_up\S*\s+([0-9.]+)$", text, re.MULTILINE)]
 
 
-async def _burst(ctx, load) -> None:
+async def _burst(ctx: DrillContext, load: SteadyLoad) -> None:
     producer = SyncJobProducer(ctx.stack.urls.redis_url, ctx.prefix)
     try:
         for n in range(BURST_SYNCS):
@@ -158,7 +158,7 @@ def redis_restart(out: Path, progress: Callable[[str], None]) -> DrillResult:
     return result
 
 
-def _completed_keys(ctx, keys: set[str]) -> set[str]:
+def _completed_keys(ctx: DrillContext, keys: set[str]) -> set[str]:
     rows = ctx.query("drills/completed_keys", (list(keys),))
     return {key for (key,) in rows}
 
