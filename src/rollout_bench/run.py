@@ -39,6 +39,7 @@ from rollout_bench.results.summary import describes
 from rollout_bench.safety import check_load_target, redact_obj
 from rollout_bench.stack import running_stack
 from rollout_bench.stack.nats import reset_pipeline_stream
+from rollout_bench.stack.orphans import own_redis_prefix, record_path, start_run_hygiene
 from rollout_bench.stack.scratch import enable_pg_stat_statements, scratch_database
 from rollout_bench.tenants import SyntheticTenant, generate_tenants, write_tenants
 
@@ -71,6 +72,7 @@ def private_config(config: LoadConfig, out: Path) -> Path:
     path = Path(name)
     path.chmod(0o600)
     atexit.register(path.unlink, missing_ok=True)
+    record_path(path)  # removed by `stack down` or the next run if this run is killed
     config.save(path)
     (out / "load_config.json").write_text(json.dumps(redact_obj(asdict(config)), indent=2))
     return path
@@ -87,14 +89,16 @@ class LoadtestRun:
         self.gates = load_gates(options.gates_file or gates_file(), describes)
         self.progress = Progress()
         self.run_id = new_run_id()
-        self.out = run_dir(self.run_id, options.results_root)
+        self.out = Path()  # created by execute() once the stack is up
 
     def execute(self) -> int:
         o, progress = self.options, self.progress
         started_at = datetime.now(timezone.utc)
         progress(f"run {self.run_id}: week {o.week} ({self.scenario.title}), profile {o.profile}: "
                  f"{self.profile.rate_line(self.production)}")
+        start_run_hygiene(progress)
         with running_stack(o.stack) as stack:
+            self.out = run_dir(self.run_id, o.results_root)
             urls = stack.urls
             for url in (urls.redis_url, urls.nats_url, urls.database_url):
                 check_load_target(url, os.environ)
@@ -110,6 +114,7 @@ class LoadtestRun:
                 flags = self.scenario.flags(ids)
                 routing = TenantMigration.from_env(flags)
                 prefix = f"lt-{self.run_id[-6:]}"
+                own_redis_prefix(urls.redis_url, prefix)
                 env = {"DATABASE_URL": database_url, "REDIS_URL": urls.redis_url, "NATS_URL": urls.nats_url,
                        "BULLMQ_PREFIX": prefix, **self.profile.shortened_settings, **flags}
                 reset_pipeline_stream(urls.nats_url)

@@ -15,6 +15,8 @@ from typing import Any
 from msp_pipeline.model import ENTITY_TYPES
 
 MAX_CHANGED_IDS = 100_000
+MAX_MESSAGE_BYTES = 262_144  # default of the MAX_MESSAGE_BYTES setting (256 KiB)
+PUBLISH_TIMEOUT_S = 2.0  # a publisher waits this long for the stream's ack, then retries
 
 
 class EventError(ValueError):
@@ -57,11 +59,8 @@ class LinkedEvent:
                    datetime.now(timezone.utc).isoformat(), trace_id)
 
     @classmethod
-    def parse(cls, data: bytes) -> LinkedEvent:
-        try:
-            raw = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise EventError(f"payload is not JSON: {exc}") from None
+    def parse(cls, data: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> LinkedEvent:
+        raw = decode_json(data, max_bytes, EventError)
         if not isinstance(raw, dict):
             raise EventError(f"payload is a JSON {type(raw).__name__}, expected an object")
         text = {k: _field(raw, k, str) for k in
@@ -89,6 +88,23 @@ class LinkedEvent:
         return cls(**text, changedEntityIds=changed,
                    syncMetadata=SyncMetadata(str(meta.get("syncId", text["syncId"])), batch, final),
                    traceId=trace if isinstance(trace, str) else "")
+
+
+def decode_json(data: bytes | str, max_bytes: int, error: type[ValueError]) -> Any:
+    """json.loads with every way it can fail raised as `error`: a payload over `max_bytes`
+    is refused before parsing; bad UTF-8, bad JSON and nesting too deep for the parser
+    (RecursionError) name what was wrong."""
+    size = len(data)
+    if size > max_bytes:
+        raise error(f"payload is {size} bytes, at most {max_bytes} allowed (MAX_MESSAGE_BYTES)")
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise error("payload is not JSON this parser can read: nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"payload is not JSON: {exc}") from None
+    except (ValueError, TypeError) as exc:  # e.g. an integer literal longer than Python's digit limit
+        raise error(f"payload is not JSON this parser can read: {exc}") from None
 
 
 def _field(raw: dict[str, Any], key: str, kind: type) -> Any:

@@ -51,6 +51,7 @@ class Settings:
     metrics_port: int = 0
     comparison_webhook_url: str = ""
     bullmq_prefix: str = "bull"
+    max_message_bytes: int = 262_144  # larger NATS messages and BullMQ job data are refused unparsed
     legacy_quirks: Quirks = Quirks.legacy()
 
     @classmethod
@@ -74,5 +75,7 @@ class Settings:
             metrics_port=int(parse_number(env, "METRICS_PORT", 0, low=0, high=65535, integer=True)),
             comparison_webhook_url=env.get("COMPARISON_WEBHOOK_URL", ""),
             bullmq_prefix=env.get("BULLMQ_PREFIX", "bull") or "bull",
+            max_message_bytes=int(parse_number(env, "MAX_MESSAGE_BYTES", 262_144, low=1_024,
+                                               high=8_388_608, integer=True)),
             legacy_quirks=quirks,
         )

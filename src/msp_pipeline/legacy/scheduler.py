@@ -1,6 +1,11 @@
 """The legacy scheduler (the `scheduler` role): polls scheduled_jobs every
 LEGACY_POLL_INTERVAL_S (60 s in production) and runs what is due, within each tenant's
-concurrency limit. Failures retry after 300 s; after attempts_max the job is `broken`."""
+concurrency limit. Failures retry after 300 s; after attempts_max the job is `broken`.
+
+A Postgres outage (a terminated backend, a restart) never ends the role: a failed poll is
+logged and the next poll tries again; a job whose connection died is recorded as failed
+goes back to pending (attempt not counted) on a fresh connection, retried until Postgres
+answers, so no claimed job stays `running`."""
 
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ from msp_pipeline.db import Db
 from msp_pipeline.job_runs import record_finish, record_start
 from msp_pipeline.log import log
 from msp_pipeline.metrics import Metrics
-from msp_pipeline.pool import db_session, open_pool
+from msp_pipeline.pool import DB_OUTAGE_ERRORS, db_session, open_pool
 
 HandleJob = Callable[[SyncJobData], Awaitable[SyncJobData | None]]
 PATH = "legacy"
+OUTAGE_RETRY_S = 1.0
 
 
 class LegacyScheduler:
@@ -36,13 +42,17 @@ class LegacyScheduler:
         self.max_in_flight = max_in_flight
         self._pool: AsyncConnectionPool | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._run_ids: dict[int, int] = {}  # scheduled job id -> its open job_runs row
 
     async def run(self, stop: asyncio.Event) -> None:
         self._pool = await open_pool(self.settings.database_url, max_size=self.max_in_flight + 2)
         log("LegacyScheduler", "start", "polling scheduled_jobs", poll_interval_s=self.settings.legacy_poll_interval_s)
         try:
             while not stop.is_set():
-                await self.poll_once()
+                try:
+                    await self.poll_once()
+                except DB_OUTAGE_ERRORS as exc:  # Postgres away: the pool reconnects, the next poll retries
+                    self._count_outage("poll", exc)
                 try:
                     await asyncio.wait_for(stop.wait(), self.settings.legacy_poll_interval_s)
                 except asyncio.TimeoutError:
@@ -71,8 +81,38 @@ class LegacyScheduler:
         if self._in_flight:
             await asyncio.gather(*self._in_flight)
 
+    def _count_outage(self, step: str, exc: BaseException) -> None:
+        self.metrics.errors.labels("LegacyScheduler", type(exc).__name__).inc()
+        log("LegacyScheduler", "db-unavailable", f"{step}: {type(exc).__name__}: {exc}", level="error")
+
     async def _run_job(self, job_id: int, tenant_id: str, payload: Any, attempt: int, attempts_max: int,
                        scheduled_at: datetime, priority: int) -> None:
+        try:
+            await self._run_claimed(job_id, tenant_id, payload, attempt, scheduled_at)
+        except DB_OUTAGE_ERRORS as exc:  # the job's own connection died: record the failure on a new one
+            self._count_outage(f"job {job_id}", exc)
+            await self._record_outage_failure(job_id, exc)
+
+    async def _record_outage_failure(self, job_id: int, exc: BaseException) -> None:
+        """Puts the claimed job back to pending (its attempt not counted) and closes its
+        job_runs row, trying until Postgres answers."""
+        assert self._pool is not None
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        while True:
+            try:
+                async with db_session(self._pool, self.metrics) as db:
+                    await db.execute("jobs/requeue_after_outage", {"id": job_id, "error": error})
+                    run_id = self._run_ids.pop(job_id, None)
+                    if run_id is not None:
+                        await record_finish(db, run_id, error=error)
+                self.metrics.jobs.labels(PATH, "postponed").inc()
+                return
+            except DB_OUTAGE_ERRORS as again:
+                self._count_outage(f"recording job {job_id}", again)
+                await asyncio.sleep(OUTAGE_RETRY_S)
+
+    async def _run_claimed(self, job_id: int, tenant_id: str, payload: Any, attempt: int,
+                           scheduled_at: datetime) -> None:
         assert self._pool is not None
         async with db_session(self._pool, self.metrics) as db:
             try:
@@ -86,13 +126,18 @@ class LegacyScheduler:
             self.metrics.queue_latency.labels(PATH).observe(
                 max(0.0, (started - (job.intended_at or scheduled_at)).total_seconds()))
             run_id = await record_start(db, job, path=PATH, attempt=attempt, enqueued_at=scheduled_at)
+            self._run_ids[job_id] = run_id
             try:
                 next_page = await self.handle_job(job)
+            except DB_OUTAGE_ERRORS:
+                raise  # recorded by _run_job on a fresh connection
             except Exception as exc:  # the job failed: retry later or mark broken, never lose it
                 await self._fail(db, job_id, run_id, exc)
+                self._run_ids.pop(job_id, None)
                 return
             await db.execute("legacy/scheduler/complete_job", {"id": job_id})
             await record_finish(db, run_id)
+            self._run_ids.pop(job_id, None)
             self.metrics.jobs.labels(PATH, "completed").inc()
             if next_page is not None:
                 await db.execute("legacy/scheduler/insert_job", {

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bullmq import Job, UnrecoverableError, Worker
+from bullmq import DelayedError, Job, UnrecoverableError
 from bullmq.backoffs import Backoffs
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -30,11 +30,13 @@ from msp_pipeline.contract.subjects import QUEUE_NAME, sync_action
 from msp_pipeline.db import Db
 from msp_pipeline.log import log
 from msp_pipeline.metrics import Metrics
-from msp_pipeline.pool import db_session, open_pool
+from msp_pipeline.pool import DB_OUTAGE_ERRORS, db_session, open_pool
+from msp_pipeline.unified.guarded_worker import GuardedWorker, worker_connection
 from msp_pipeline.unified.queue import PipelineQueue, Routing
 from msp_pipeline.unified.redis_health import RedisMonitor
 
 PATH = "unified"
+OUTAGE_RETRY_MS = 2_000  # a job that met a Postgres outage runs again this much later, same attempt
 HandleJob = Callable[[SyncJobData], Awaitable[SyncJobData | None]]
 
 
@@ -73,10 +75,11 @@ class SyncWorker:
     async def _work(self, stop: asyncio.Event) -> None:
         assert self._queue is not None
         s = self.settings
-        worker = Worker(QUEUE_NAME, self._process, {
-            "connection": s.redis_url, "prefix": s.bullmq_prefix, "concurrency": s.worker_concurrency,
+        worker = GuardedWorker(QUEUE_NAME, self._process, {
+            "connection": worker_connection(s.redis_url), "prefix": s.bullmq_prefix,
+            "concurrency": s.worker_concurrency,
             "autorun": False, "runRetryDelay": self.run_retry_delay_ms, "name": "sync-worker",
-        })
+        }, max_data_bytes=s.max_message_bytes, on_bad_job=self._on_bad_job)
         worker.on("error", self._on_worker_error)
         worker.on("failed", self._on_job_failed)
         monitor = RedisMonitor(self._queue, self.metrics, PATH, self.monitor_interval_s)
@@ -100,6 +103,11 @@ class SyncWorker:
         log("SyncWorker", "worker-error", f"{type(error).__name__}: {error}", level="error")
         self.metrics.errors.labels("SyncWorker", type(error).__name__).inc()
 
+    def _on_bad_job(self, job: Job, reason: str) -> None:
+        """A job whose stored fields cannot be read: bullmq moves it to failed with `reason`."""
+        self.metrics.dead_letters.labels("jobs", reason.split(":")[0][:60]).inc()
+        log("SyncWorker", "dead-letter", f"job {job.id}: {reason}"[:2000], level="warn", jobId=job.id)
+
     def _on_job_failed(self, job: Job, error: Exception) -> None:
         """Every failed attempt, whatever failed: counted as retried, or failed when it was
         the last attempt (or unrecoverable, as bad job data is)."""
@@ -112,9 +120,23 @@ class SyncWorker:
             attempt=job.attemptsMade, final=final)
 
     async def _process(self, job: Job, token: str) -> dict[str, Any]:
+        """A Postgres outage is not the job's fault: the job goes back to `delayed` without
+        spending an attempt (bullmq's moveToDelayed + DelayedError) and runs again once the
+        pool has reconnected, so an outage longer than the backoff loses nothing."""
+        try:
+            return await self._process_attempt(job)
+        except DB_OUTAGE_ERRORS as exc:
+            self.metrics.errors.labels("SyncWorker", type(exc).__name__).inc()
+            self.metrics.jobs.labels(PATH, "postponed").inc()
+            log("SyncWorker", "db-unavailable", f"job {job.id} postponed {OUTAGE_RETRY_MS} ms: "
+                f"{type(exc).__name__}: {exc}", level="warn", jobId=job.id)
+            await job.moveToDelayed(int(datetime.now(timezone.utc).timestamp() * 1000) + OUTAGE_RETRY_MS, token)
+            raise DelayedError() from None
+
+    async def _process_attempt(self, job: Job) -> dict[str, Any]:
         assert self._pool is not None and self._queue is not None
         try:
-            data = SyncJobData.from_dict(job.data)
+            data = SyncJobData.from_dict(job.data)  # GuardedWorker already refused unreadable JSON
         except JobError as exc:
             self.metrics.dead_letters.labels("jobs", "invalid job data").inc()
             log("SyncWorker", "dead-letter", f"job {job.id}: {exc}", level="warn", jobId=job.id)
@@ -135,6 +157,8 @@ class SyncWorker:
             next_job = await self.handle_job(data)
             if next_job is not None:
                 await self._queue.add_sync_job(next_job)
+        except DB_OUTAGE_ERRORS:
+            raise  # postponed by _process, no attempt spent
         except Exception as exc:  # recorded here, counted and logged by _on_job_failed, retried by BullMQ
             async with db_session(self._pool, self.metrics) as db:
                 await job_runs.record_finish(db, run_id, error=f"{type(exc).__name__}: {exc}"[:2000])

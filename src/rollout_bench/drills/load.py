@@ -1,6 +1,8 @@
 """A steady background load for drills: one tenant sync (five jobs) every `interval_s`,
-on the path the current routing chooses, each job recorded; an enqueue that fails (the
-server is down) is counted as refused, never silently dropped."""
+on the path the current routing chooses, each job recorded. An enqueue that fails because
+its server cannot be reached is a refusal, recorded with its time and reason (a drill
+allows them only inside its fault window); any other failure is a load error, recorded
+too, and fails the drill."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from msp_pipeline.contract.producer import SyncJobProducer
 from msp_pipeline.migration import TenantMigration
@@ -22,6 +26,9 @@ from rollout_bench.pipeline.wire import (
     sync_jobs,
 )
 from rollout_bench.tenants import SyntheticTenant
+
+CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, psycopg.OperationalError, OSError,
+                     asyncio.TimeoutError)
 
 
 class SteadyLoad:
@@ -34,7 +41,8 @@ class SteadyLoad:
         self.routing = routing
         self.interval_s = interval_s
         self.jobs: list[dict[str, Any]] = []
-        self.refused = 0
+        self.refusals: list[tuple[float, str]] = []  # (time, reason): the server could not be reached
+        self.errors: list[str] = []  # anything else: a bug, never a measurement
         self.close_error = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="drill-load", daemon=True)
@@ -54,24 +62,26 @@ class SteadyLoad:
         queue = SyncJobProducer(self.redis_url, self.prefix)
         index = 0
         try:
-            with psycopg.connect(self.database_url, autocommit=True) as conn:
-                while not self._stop.is_set():
-                    tenant = self.tenants[index % len(self.tenants)]
-                    jobs = sync_jobs(tenant.tenant_id, tenant.data_source_id, f"drill-{index:05d}",
-                                     datetime.now(timezone.utc).isoformat())
-                    path = path_for(self.routing(), tenant.tenant_id)
-                    try:
-                        if path == "unified":
-                            await asyncio.wait_for(enqueue_unified(queue, jobs), 5)
-                        else:
+            while not self._stop.is_set():
+                tenant = self.tenants[index % len(self.tenants)]
+                jobs = sync_jobs(tenant.tenant_id, tenant.data_source_id, f"drill-{index:05d}",
+                                 datetime.now(timezone.utc).isoformat())
+                path = path_for(self.routing(), tenant.tenant_id)
+                try:
+                    if path == "unified":
+                        await asyncio.wait_for(enqueue_unified(queue, jobs), 5)
+                    else:
+                        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
                             enqueue_legacy(conn, jobs)
-                        self.jobs += [{"job_key": j.job_key, "path": path, "at": time.time()} for j in jobs]
-                    except Exception:  # the server is down: the arrival is refused, and counted
-                        self.refused += 1
-                    index += 1
-                    await asyncio.sleep(self.interval_s)
+                    self.jobs += [{"job_key": j.job_key, "path": path, "at": time.time()} for j in jobs]
+                except CONNECTION_ERRORS as exc:  # the server is down: the arrival is refused, and counted
+                    self.refusals.append((time.time(), type(exc).__name__))
+                except Exception as exc:  # noqa: BLE001 - recorded and failing the drill, never a refusal
+                    self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                index += 1
+                await asyncio.sleep(self.interval_s)
         finally:
             try:
                 await asyncio.wait_for(queue.close(), 5)
-            except Exception as exc:  # closing a queue whose Redis is gone: noted in the result
+            except CONNECTION_ERRORS as exc:  # closing a queue whose Redis is gone: noted in the result
                 self.close_error = f"{type(exc).__name__}: {exc}"

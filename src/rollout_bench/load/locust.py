@@ -15,6 +15,7 @@ from typing import Any
 
 from rollout_bench.errors import InfrastructureError
 from rollout_bench.paths import locustfile
+from rollout_bench.stack.orphans import die_with_parent, record_child
 
 UI_PORT = 8089
 
@@ -63,7 +64,9 @@ def run_load(config_path: Path, out_dir: Path, *, processes: int = 1, ui: bool =
     log_path = out_dir / "locust.log"
     with log_path.open("wb") as log:
         child = subprocess.Popen(locust_command(config_path, out_dir, processes, ui), env=env, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+                                 stderr=subprocess.STDOUT, start_new_session=True,
+                                 preexec_fn=die_with_parent(signal.SIGTERM))
+        record_child(child.pid, "locust")
         try:
             code = child.wait(timeout=timeout_s)
         except BaseException:

@@ -1,7 +1,9 @@
 """The one object that owns the pipeline's child processes during a run (pyperf style):
 starts each role as `python -m msp_pipeline run --role R`, waits until its /metrics
 answers, and stops every child on exit — also on Ctrl-C, on failure, and at interpreter
-exit — first with SIGTERM (the pipeline drains), then SIGKILL after a grace period."""
+exit — first with SIGTERM (the pipeline drains), then SIGKILL after a grace period. Each
+child gets SIGTERM from Linux if the harness dies (PR_SET_PDEATHSIG) and its pid is in the
+run's record (stack/orphans.py), so `stack down` ends it if it outlived a SIGKILL."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rollout_bench.errors import InfrastructureError
+from rollout_bench.stack.orphans import die_with_parent, record_child
 from rollout_bench.stack.processes import free_port
 
 STOP_GRACE_S = 30.0
@@ -48,6 +51,7 @@ class Supervisor:
         self.env = {**os.environ, **env}
         self.log_dir = log_dir
         self.processes: list[PipelineProcess] = []
+        self.killed: set[str] = set()
         atexit.register(self.stop_all)
 
     def __enter__(self) -> Supervisor:
@@ -64,10 +68,11 @@ class Supervisor:
         log_file = log_path.open("ab")
         popen = subprocess.Popen(
             [sys.executable, "-m", "msp_pipeline", "run", "--role", role, "--metrics-port", str(port)],
-            env={**self.env, **(extra_env or {})}, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            env={**self.env, "PGAPPNAME": f"pipeline-{role}-{index}", **(extra_env or {})}, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM),
         )
         log_file.close()
+        record_child(popen.pid, f"pipeline {role}-{index}")
         process = PipelineProcess(role, index, port, log_path, popen)
         self.processes.append(process)
         if wait:
@@ -91,11 +96,14 @@ class Supervisor:
         raise InfrastructureError(f"pipeline {process.name} did not serve /metrics within {timeout:g} s")
 
     def kill(self, process: PipelineProcess, sig: int = signal.SIGKILL) -> None:
+        """Kills on purpose (a drill's fault): `dead()` does not report it."""
+        self.killed.add(process.name)
         if process.alive():
             os.killpg(process.popen.pid, sig)
             process.popen.wait(timeout=STOP_GRACE_S)
 
     def stop(self, process: PipelineProcess, grace: float = STOP_GRACE_S) -> int | None:
+        self.killed.add(process.name)
         if process.alive():
             try:
                 os.killpg(process.popen.pid, signal.SIGTERM)
@@ -109,6 +117,7 @@ class Supervisor:
 
     def stop_all(self, grace: float = STOP_GRACE_S) -> dict[str, int | None]:
         codes: dict[str, int | None] = {}
+        self.killed.update(p.name for p in self.processes)
         for process in self.processes:
             if process.alive():
                 try:
@@ -124,6 +133,10 @@ class Supervisor:
                 process.popen.wait()
             codes[process.name] = process.popen.returncode
         return codes
+
+    def dead(self) -> dict[str, int | None]:
+        """Processes that exited although nobody killed or stopped them: name -> exit code."""
+        return {p.name: p.popen.returncode for p in self.processes if p.name not in self.killed and not p.alive()}
 
     def scrape(self) -> dict[str, str]:
         """The /metrics text of every live process."""

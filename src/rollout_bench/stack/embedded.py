@@ -24,6 +24,7 @@ from rollout_bench.stack.postgres_setup import (
     prepare_folders,
 )
 from rollout_bench.stack.processes import ServerProcess, free_port
+from rollout_bench.stack.orphans import record_path
 from rollout_bench.stack.urls import (
     SERVER_NAMES,
     ServerName,
@@ -44,7 +45,7 @@ def redis_config(folder: Path, port: int, *, aof: bool) -> str:
     ])
 
 
-def _start_redis(binaries: EmbeddedBinaries, root: Path, *, aof: bool, detached: bool) -> tuple[ServerProcess, str]:
+def start_redis(binaries: EmbeddedBinaries, root: Path, *, aof: bool, detached: bool) -> tuple[ServerProcess, str]:
     folder, port = root / "redis", free_port()
     folder.mkdir()
     config = folder / "redis.conf"
@@ -97,9 +98,11 @@ class EmbeddedStack(RunningStack):
         started_at = time.monotonic()
         binaries = binaries or EmbeddedBinaries.locate()
         root = Path(tempfile.mkdtemp(prefix="rollout-stack-"))
+        if not detached:
+            record_path(root)  # removed by `stack down` or the next run if this process is killed
         servers: dict[str, ServerProcess] = {}
         try:
-            servers["redis"], redis_url = _start_redis(binaries, root, aof=redis_aof, detached=detached)
+            servers["redis"], redis_url = start_redis(binaries, root, aof=redis_aof, detached=detached)
             servers["nats"], nats_url = _start_nats(binaries, root, detached=detached)
             servers["postgres"], database_url = _start_postgres(binaries, root, detached=detached)
             stack = cls(StackUrls(redis_url, nats_url, database_url), reason, temp_dir=root, servers=servers,

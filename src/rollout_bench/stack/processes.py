@@ -23,6 +23,7 @@ import psutil
 
 from rollout_bench.errors import InfrastructureError
 from rollout_bench.stack.health import one_line
+from rollout_bench.stack.orphans import record_child
 
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT_S = 10.0
@@ -82,6 +83,8 @@ class ServerProcess:
                     f"embedded {self.name} cannot start {self.argv[0]}: {one_line(exc)}") from None
         self.pid = self._popen.pid
         self.create_time = psutil.Process(self.pid).create_time()
+        if not self.detached:  # a detached server is stack up's, recorded in its state file
+            record_child(self.pid, f"embedded {self.name}")
 
     def process(self) -> psutil.Process | None:
         """The running process, or None when it has exited (or the pid now belongs to another)."""

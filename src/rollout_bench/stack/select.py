@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rollout_bench.errors import InfrastructureError
 from rollout_bench.paths import stack_state_dir
+from rollout_bench.safety import check_load_target
 from rollout_bench.stack.base import RunningStack, check_mode
 from rollout_bench.stack.containers import ContainerStack, docker_available
 from rollout_bench.stack.embedded import EmbeddedStack
@@ -25,6 +26,8 @@ def external_stack(env: Mapping[str, str], reason: str) -> RunningStack:
     missing = [name for name in URL_VARIABLES if not env.get(name)]
     if missing:
         raise InfrastructureError(f"external stack: {', '.join(missing)} not set; set all of {', '.join(URL_VARIABLES)}")
+    for name in URL_VARIABLES:  # before any DNS lookup or health check reaches the hosts
+        check_load_target(env[name], env)
     stack = RunningStack(StackUrls(env["REDIS_URL"], env["NATS_URL"], env["DATABASE_URL"]), "external", reason,
                          owned=False)
     problems = {name: why for name, why in stack.health().items() if why}

@@ -10,6 +10,7 @@ from rollout_bench.paths import stack_state_dir
 from rollout_bench.stack.base import RunningStack
 from rollout_bench.stack.containers import ContainerStack, remove_containers
 from rollout_bench.stack.embedded import EmbeddedStack
+from rollout_bench.stack.orphans import end_orphans
 from rollout_bench.stack.select import stack_up_state, start_stack, state_file
 
 
@@ -30,7 +31,10 @@ def stack_up(mode: str) -> RunningStack:
 
 
 def stack_down() -> None:
-    """Stops what `stack up` started (also when it no longer answers) and forgets it."""
+    """Stops what `stack up` started (also when it no longer answers) and forgets it; ends
+    what killed runs left behind (their children, temporary folders, config files, keys)."""
+    for line in end_orphans():
+        print(f"stack down: {line}", file=sys.stderr)
     stack = stack_up_state()
     if stack is None and state_file().is_file():
         state = json.loads(state_file().read_text())
