@@ -31,7 +31,7 @@ from msp_pipeline.sync import SyncRunner
 ROLES = ("scheduler", "worker", "legacy-analyzers", "unified-analyzer")
 JOB_ROLES = ("scheduler", "worker")  # the roles that run sync jobs
 DRAIN_TIMEOUT_S = 30.0
-LEGACY_SCHEDULER_SLOTS = 10  # LegacyScheduler's default max_in_flight
+LEGACY_SCHEDULER_SLOTS = 10  # connections for the legacy job handlers (more jobs wait for one)
 EXIT_OK, EXIT_FAILED = 0, 1
 
 

@@ -120,3 +120,21 @@ def test_next_page_is_queued_and_two_schedulers_never_share_a_job(pipeline_env: 
         page = conn.execute("SELECT priority, payload->>'batchNumber' FROM scheduled_jobs "
                             "WHERE status = 'pending'").fetchall()
     assert page == [(15, "1")]
+
+
+def test_one_poll_claims_every_due_job_within_each_tenants_limit(pipeline_env: dict[str, str],
+                                                                 database_url: str) -> None:
+    """The plan's rule: no global cap of 10 per poll (that capped legacy at 10 jobs a minute);
+    each tenant's concurrent_job_limit (default 5) is the only limit unless LEGACY_MAX_IN_FLIGHT is set."""
+    tenants = load_tenants(database_url, "small", 4, seed=2).tenant_ids
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for tenant in tenants:
+            _insert(conn, tenant, 5, n=7)
+
+    async def slow(job: SyncJobData) -> None:
+        await asyncio.sleep(0.2)
+
+    assert asyncio.run(_poll(_scheduler(pipeline_env, slow), database_url)) == 4 * 5
+    capped = _scheduler({**pipeline_env, "LEGACY_MAX_IN_FLIGHT": "3"}, slow)
+    assert capped.max_in_flight == 3
+    assert asyncio.run(_poll(capped, database_url)) == 3

@@ -52,6 +52,9 @@ class Settings:
     comparison_webhook_url: str = ""
     bullmq_prefix: str = "bull"
     max_message_bytes: int = 262_144  # larger NATS messages and BullMQ job data are refused unparsed
+    # the legacy scheduler claims every due job within each tenant's concurrent_job_limit per
+    # poll (the plan's rule); a positive value adds a global cap on jobs in flight (0 = none)
+    legacy_max_in_flight: int = 0
     legacy_quirks: Quirks = Quirks.legacy()
 
     @classmethod
@@ -77,5 +80,6 @@ class Settings:
             bullmq_prefix=env.get("BULLMQ_PREFIX", "bull") or "bull",
             max_message_bytes=int(parse_number(env, "MAX_MESSAGE_BYTES", 262_144, low=1_024,
                                                high=8_388_608, integer=True)),
+            legacy_max_in_flight=int(parse_number(env, "LEGACY_MAX_IN_FLIGHT", 0, low=0, high=10_000, integer=True)),
             legacy_quirks=quirks,
         )

@@ -28,24 +28,27 @@ from msp_pipeline.pool import DB_OUTAGE_ERRORS, db_session, open_pool
 
 HandleJob = Callable[[SyncJobData], Awaitable[SyncJobData | None]]
 PATH = "legacy"
+POOL_SIZE = 20  # connections for jobs in flight without a global cap (more wait for one)
 OUTAGE_RETRY_S = 1.0
 
 
 class LegacyScheduler:
     def __init__(self, settings: Settings, metrics: Metrics, routing: Any, handle_job: HandleJob, *,
-                 retry_delay_s: float = LEGACY_RETRY_DELAY_S, max_in_flight: int = 10) -> None:
+                 retry_delay_s: float = LEGACY_RETRY_DELAY_S, max_in_flight: int | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
         self.routing = routing
         self.handle_job = handle_job
         self.retry_delay_s = retry_delay_s
-        self.max_in_flight = max_in_flight
+        # None: the settings' cap (LEGACY_MAX_IN_FLIGHT, 0 = no global cap: per-tenant limits only)
+        cap = settings.legacy_max_in_flight if max_in_flight is None else max_in_flight
+        self.max_in_flight: int | None = cap or None
         self._pool: AsyncConnectionPool | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._run_ids: dict[int, int] = {}  # scheduled job id -> its open job_runs row
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._pool = await open_pool(self.settings.database_url, max_size=self.max_in_flight + 2)
+        self._pool = await open_pool(self.settings.database_url, max_size=(self.max_in_flight or POOL_SIZE) + 2)
         log("LegacyScheduler", "start", "polling scheduled_jobs", poll_interval_s=self.settings.legacy_poll_interval_s)
         try:
             while not stop.is_set():
@@ -63,12 +66,13 @@ class LegacyScheduler:
             await self._pool.close()
 
     async def poll_once(self) -> int:
-        """Claims what is due (up to the free slots) and starts it; returns how many."""
+        """Claims every due job within each tenant's concurrency limit (and the global cap, if
+        one is set) and starts it; returns how many."""
         assert self._pool is not None
-        free = self.max_in_flight - len(self._in_flight)
+        free = None if self.max_in_flight is None else self.max_in_flight - len(self._in_flight)
         async with db_session(self._pool, self.metrics) as db:
             self.metrics.queue_depth.labels(PATH).set((await db.fetch("legacy/scheduler/due_backlog"))[0][0])
-            if free <= 0:
+            if free is not None and free <= 0:
                 return 0
             claimed = await db.fetch("legacy/scheduler/claim_due_jobs", {"limit": free})
         for row in claimed:

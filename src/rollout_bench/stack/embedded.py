@@ -15,6 +15,7 @@ from rollout_bench.errors import InfrastructureError
 from rollout_bench.stack.base import RunningStack
 from rollout_bench.stack.binaries import EmbeddedBinaries
 from rollout_bench.stack.health import CHECKS
+from rollout_bench.stack.orphans import record_path
 from rollout_bench.stack.postgres_setup import (
     ensure_runnable,
     init_cluster,
@@ -24,7 +25,6 @@ from rollout_bench.stack.postgres_setup import (
     prepare_folders,
 )
 from rollout_bench.stack.processes import ServerProcess, free_port
-from rollout_bench.stack.orphans import record_path
 from rollout_bench.stack.urls import (
     SERVER_NAMES,
     ServerName,

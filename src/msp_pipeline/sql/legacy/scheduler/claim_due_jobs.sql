@@ -1,5 +1,7 @@
 -- Legacy poll: due pending jobs and failed jobs whose retry time came, under attempts_max,
--- highest priority first, then oldest; at most each tenant's free concurrency slots.
+-- highest priority first, then oldest; at most each tenant's free concurrency slots
+-- (tenants.concurrent_job_limit) and, when LEGACY_MAX_IN_FLIGHT is set, the global cap
+-- (%(limit)s NULL = no cap).
 -- SKIP LOCKED: two schedulers never claim the same job.
 WITH running AS (
     SELECT tenant_id, count(*) AS n FROM scheduled_jobs WHERE status = 'running' GROUP BY tenant_id
