@@ -13,6 +13,7 @@ import psycopg
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.collect import figures as measure
 from rollout_bench.collect import records as collect
+from rollout_bench.collect.comparison import comparison_figures
 from rollout_bench.collect.context import (
     default_release,
     git_sha,
@@ -114,7 +115,7 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "accuracy_scope": {"tenants_judged": len(judged), "tenants_mutated": len(r.mutable),
                            "unified_tenants_analysed": len(by_path["unified"]),
                            "legacy_tenants_analysed": len(by_path["legacy"])},
-        "comparison": collect.comparison_totals(rows),
+        "comparison": {**comparison_figures(conn), **collect.comparison_totals(rows)},
         "queries_check": measure.queries_check(collect.analysis_queries_by_path(conn), collect.statement_calls(conn)),
         "cohort": measure.cohort([t.tenant_id for t in r.tenants], on_new, r.load.jobs),
         "legacy_touch": {"scheduled_jobs_rows": collect.scheduled_jobs_rows(conn),
