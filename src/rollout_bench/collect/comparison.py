@@ -78,7 +78,10 @@ def _cost(compared: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def comparison_figures(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     """JSON-ready figures of comparison mode for summary.json's `comparison` object."""
-    records = comparison_records(conn)
+    return figures_of(comparison_records(conn))
+
+
+def figures_of(records: list[Record]) -> dict[str, Any]:
     compared = [r for _, _, r in records if not r.get("raced")]
     by_type: dict[str, Counter[str]] = {}
     ignored_by_rule: Counter[str] = Counter()
