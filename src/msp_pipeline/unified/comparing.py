@@ -167,7 +167,8 @@ class Comparison:
                 snapshot=pgsql.Literal(snapshot_id))
             try:
                 await db.conn.execute(statement)
-            except (psycopg.errors.InvalidParameterValue, psycopg.errors.ObjectNotInPrerequisiteState) as exc:
+            except (psycopg.errors.InvalidParameterValue, psycopg.errors.UndefinedObject,  # gone: 22023 / 42704 (PG 18)
+                    psycopg.errors.ObjectNotInPrerequisiteState) as exc:
                 raise SnapshotNotShared(f"the legacy side could not import snapshot {snapshot_id}: {exc}") from exc
             return await capture_legacy_analysis(db, tenant_id, data_source_id, sync_id=sync_id, now=now,
                                                  quirks=self.legacy_quirks, fault=self.fault)
