@@ -55,11 +55,15 @@ async def run_unified_analysis(pool: AsyncConnectionPool, tenant_id: str, data_s
     started = time.perf_counter()
     trace = make_trace_id(sync_id, TRACE_STAGE, started_at)
     loaded = QueryStats()
+    load_seconds = 0.0  # the context loader alone (in comparison mode the legacy side runs meanwhile)
 
     async def load(db: Db) -> TenantContext:
+        nonlocal load_seconds
+        load_started = time.perf_counter()
         async with db.counting() as counted:
             context = await load_tenant_context(db, tenant_id, data_source_id, fault)
         loaded.statements, loaded.rows_read = counted.statements, counted.rows_read
+        load_seconds = time.perf_counter() - load_started
         return context
 
     async with db_session(pool, metrics) as db:
@@ -71,11 +75,13 @@ async def run_unified_analysis(pool: AsyncConnectionPool, tenant_id: str, data_s
         else:
             context = await load(db)
         load_s = time.perf_counter() - started
+        rules_started = time.perf_counter()
         findings = all_findings(context.snapshot, now, Quirks())
+        rules_s = time.perf_counter() - rules_started
         record: dict[str, Any] | None = None
         if comparison is not None and shared is not None:
             unified_cost = SideCost(loaded.statements + alert_manager.ALERT_WRITE_QUERIES + 1, loaded.rows_read,
-                                    time.perf_counter() - started, {"alertsWritten": write_alerts})
+                                    load_seconds + rules_s, {"alertsWritten": write_alerts})
             record = comparison.record(context, findings, shared, now, unified_cost)
             record["alertsWritten"] = write_alerts
         write_started = time.perf_counter()
