@@ -128,7 +128,10 @@ def compare_with_rules(unified: Sequence[Finding], legacy: Sequence[Finding], le
     fixed = replace(legacy_quirks, **{name: False for name in ignored_quirks})
     legacy_fixed = rerun(fixed) if fixed != legacy_quirks else list(legacy)
     full, remaining = compare_findings(unified, legacy), compare_findings(unified, legacy_fixed)
-    mismatch_u, mismatch_l = full.only_unified & remaining.only_unified, full.only_legacy & remaining.only_legacy
+    # Unified must equal legacy with the ignored quirks off: what still differs then is a mismatch,
+    # also when the quirky legacy happens to agree (unified reproducing a legacy bug, or a loader
+    # fault that a quirk hides); what differs only with the quirks on is ignored.
+    mismatch_u, mismatch_l = remaining.only_unified, remaining.only_legacy
     ignored_u, ignored_l = full.only_unified - mismatch_u, full.only_legacy - mismatch_l
     mismatched = sum(mismatch_u.values()) + sum(mismatch_l.values())
     types = tuple(sorted({k[1] for k in mismatch_u} | {k[1] for k in mismatch_l}))
@@ -152,32 +155,35 @@ def compare_changes(unified: Sequence[ChangeKey], legacy: Sequence[ChangeKey], l
                     finding_differences: Collection[tuple[str, str]], names: Mapping[int, str]) -> dict[str, Any]:
     """Intended alert changes of both managers. `legacy_fixed`: the legacy manager's decisions
     again with the ignored quirks and mfa_resolve_bug off; `finding_differences`: the
-    (entity, alert type) pairs of every finding difference, ignored or not."""
+    (entity, alert type) pairs of every finding difference, ignored or not. As for findings,
+    unified must equal `legacy_fixed`; a difference only against `legacy` is known."""
     u, g, g_fixed = _named(unified, names), _named(legacy, names), _named(legacy_fixed, names)
     counts: dict[str, Any] = {"unified": change_counts(list(unified)), "legacy": change_counts(list(legacy)),
                               "followsFindings": 0, "known": {}, "mismatched": 0, "mismatches": []}
-    fixed_u, fixed_l = u - g_fixed, g_fixed - u
-    for side, only, only_fixed in ((UNIFIED_ONLY, u - g, fixed_u), (LEGACY_ONLY, g - u, fixed_l)):
-        for change, n in sorted(only.items()):
+    for side, full, fixed in ((UNIFIED_ONLY, u - g, u - g_fixed), (LEGACY_ONLY, g - u, g_fixed - u)):
+        for change in sorted(set(full) | set(fixed)):
             kind, entity, alert, subject = change
             if (entity, alert) in finding_differences:
-                counts["followsFindings"] += n
+                counts["followsFindings"] += max(full[change], fixed[change])
                 continue
-            known = n - only_fixed.get(change, 0)
-            if known > 0:
+            if full[change] > fixed[change]:
                 rule = MFA_RESOLVE_BUG if kind == "resolved" and alert in MFA_TYPES else COMBINED_RULES
-                counts["known"][rule] = counts["known"].get(rule, 0) + known
-            if n - max(known, 0) > 0:
-                counts["mismatched"] += n - max(known, 0)
+                counts["known"][rule] = counts["known"].get(rule, 0) + full[change] - fixed[change]
+            if fixed[change]:
+                counts["mismatched"] += fixed[change]
                 counts["mismatches"].append({"side": side, "change": kind, "entity": entity, "alertType": alert,
-                                             "subject": subject, "count": n - max(known, 0)})
+                                             "subject": subject, "count": fixed[change]})
     counts["mismatches"] = counts["mismatches"][:MAX_LISTED]
     return counts
 
 
-def finding_difference_pairs(unified: Sequence[Finding], legacy: Sequence[Finding]) -> set[tuple[str, str]]:
-    diff = compare_findings(unified, legacy)
-    return {(entity, alert) for entity, alert, _ in (diff.only_unified + diff.only_legacy)}
+def finding_difference_pairs(*pairs: tuple[Sequence[Finding], Sequence[Finding]]) -> set[tuple[str, str]]:
+    """(entity, alert type) of every difference between each (unified, legacy) pair."""
+    out: set[tuple[str, str]] = set()
+    for unified, legacy in pairs:
+        diff = compare_findings(unified, legacy)
+        out |= {(entity, alert) for entity, alert, _ in (diff.only_unified + diff.only_legacy)}
+    return out
 
 
 def with_alert_changes(result: ComparisonResult, changes: Mapping[str, Any]) -> ComparisonResult:

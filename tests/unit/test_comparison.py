@@ -103,3 +103,23 @@ def test_test_faults_parse() -> None:
     assert skip is not None and (skip.legacy_skipped_page, skip.unified_group) == (3, None)
     drop = parse_test_fault({"PIPELINE_TEST_FAULT": "unified-drop-group-members:first"})
     assert drop is not None and (drop.unified_group, drop.legacy_skipped_page) == ("first", None)
+
+
+def test_unified_agreeing_with_a_quirk_it_should_not_have_is_a_mismatch() -> None:
+    """A unified fault that happens to match a declared legacy quirk is not hidden by it."""
+    bob_missing = [f("alice", "stale_user", "low")]
+    legacy_quirky = [f("alice", "stale_user", "low")]  # the quirk hides bob's finding on the legacy side
+    legacy_fixed = [f("alice", "stale_user", "low"), f("bob", "mfa_not_enforced")]
+    result = compare_with_rules(bob_missing, legacy_quirky, Quirks(ignore_exclude_groups=True),
+                                ["ignore_exclude_groups"], lambda quirks: legacy_fixed)
+    assert (result.matched, result.mismatched, result.ignored) == (1, 1, 0)
+    assert result.mismatches == [{"side": "legacy-only", "entity": "bob", "alertType": "mfa_not_enforced",
+                                  "severity": "high", "count": 1}]
+
+
+def test_unified_reproducing_the_mfa_bug_is_a_mismatch() -> None:
+    """Unified not resolving a fixed MFA alert agrees with buggy legacy, not with legacy fixed."""
+    legacy_fixed = [("resolved", 1, "mfa_not_enforced", "")]
+    out = compare_changes([], [], legacy_fixed, set(), {1: "bob"})
+    assert out["known"] == {} and out["mismatched"] == 1
+    assert out["mismatches"][0]["entity"] == "bob" and out["mismatches"][0]["side"] == "legacy-only"

@@ -188,14 +188,16 @@ class Comparison:
         fixed = replace(self.legacy_quirks, **{name: False for name in self.ignored}, mfa_resolve_bug=False)
         existing = {(e, t, s): (a, sev, msg) for a, e, t, s, sev, msg in shared.current_alerts}
         active = [(a, e, t, s, sev) for a, e, t, s, sev, _ in shared.current_alerts]
+        fixed_findings = {name: run_rule_set(name, capture.loaded[name].snapshot, now, fixed) for name in RULE_SETS}
         legacy_fixed = [c for name in RULE_SETS for c in decide(
-            name, run_rule_set(name, capture.loaded[name].snapshot, now, fixed), capture.loaded[name].entity_ids,
-            existing, active, fixed).changes]
+            name, fixed_findings[name], capture.loaded[name].entity_ids, existing, active, fixed).changes]
         names = {entity_id: ext for (_, ext), entity_id in context.entity_ids.items()}
         for loaded in capture.loaded.values():
             names.update({entity_id: ext for (_, ext), entity_id in loaded.entity_ids.items()})
         changes = compare_changes(unified_changes, capture.changes, legacy_fixed,
-                                  finding_difference_pairs(unified_findings, capture.findings), names)
+                                  finding_difference_pairs((unified_findings, capture.findings), (
+                                      unified_findings, sorted(f for fs in fixed_findings.values() for f in fs))),
+                                  names)
         self.result = with_alert_changes(result, changes)
         return self.result
 
