@@ -34,3 +34,13 @@ class AnalysisOutcome:
 
     def findings_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(f.alert_type for f in self.findings).items()))
+
+
+# An intended alert change: (kind, entity id, alert type, subject); kind is created, updated
+# or resolved. Both alert managers key alerts by the entity's database id, which both paths share.
+ChangeKey = tuple[str, int, str, str]
+CHANGE_KINDS = ("created", "updated", "resolved")
+
+
+def change_counts(changes: list[ChangeKey]) -> dict[str, int]:
+    return {kind: sum(1 for c in changes if c[0] == kind) for kind in CHANGE_KINDS}

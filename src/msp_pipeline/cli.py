@@ -16,6 +16,7 @@ from typing import Any
 from msp_pipeline.contract.redact import mask_url, mask_webhook
 from msp_pipeline.contract.schema import apply_migrations
 from msp_pipeline.contract.settings import Settings
+from msp_pipeline.faults import parse_test_fault
 from msp_pipeline.log import log
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.migration import ConfigError, TenantMigration
@@ -63,6 +64,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         settings = Settings.from_env(environment)
         routing = TenantMigration.from_env(environment)
+        parse_test_fault(environment)  # test-only PIPELINE_TEST_FAULT: refused here when malformed
     except ConfigError as exc:
         return _usage_error(str(exc))
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port

@@ -11,7 +11,9 @@ import pytest
 
 from msp_pipeline.analysis import AnalysisOutcome
 from msp_pipeline.pool import open_pool
-from msp_pipeline.unified import run_unified_analysis
+from msp_pipeline.rules import Quirks
+from msp_pipeline.unified import UNIFIED_QUERIES, run_unified_analysis
+from msp_pipeline.unified.comparing import Comparison
 from tests.integration.test_unified_context import (
     NOW,
     HandTenant,
@@ -117,14 +119,14 @@ def test_failure_mid_write_leaves_no_partial_alerts(database_url: str) -> None:
 
 def test_comparison_only_writes_no_alerts_but_records_the_run(database_url: str) -> None:
     tenant = build_tenant(database_url)
-    seen: list[int] = []
-
-    def hook(snapshot, now):  # type: ignore[no-untyped-def]
-        seen.append(len(snapshot.identities))
-        return {"matched": 3, "mismatched": 0, "ignored": 1}
-
-    outcome = analyse(database_url, tenant, "sync-1", write_alerts=False, comparison=hook)
-    assert seen == [5] and outcome.queries == 3
+    comparison = Comparison(Quirks.legacy(), frozenset(Quirks.names()) - {"mfa_resolve_bug"})
+    outcome = analyse(database_url, tenant, "sync-1", write_alerts=False, comparison=comparison)
+    assert outcome.queries == 3  # the unified side's own count; comparison's statements are kept apart
     assert rows(database_url, "SELECT count(*) FROM entity_alerts") == [(0,)]
-    assert rows(database_url, "SELECT queries, findings, comparison FROM analysis_runs") == [
-        (3, len(tenant.expected), {"matched": 3, "mismatched": 0, "ignored": 1, "alertsWritten": False})]
+    [(queries, findings, record)] = rows(database_url, "SELECT queries, findings, comparison FROM analysis_runs")
+    assert (queries, findings) == (3, len(tenant.expected))
+    assert record["alertsWritten"] is False and record["raced"] is False
+    assert record["mismatched"] == 0 and record["matched"] > 0
+    assert record["cost"]["unified"]["statements"] == UNIFIED_QUERIES  # a full analysis, as if it wrote
+    assert record["cost"]["legacy"]["statements"] > record["cost"]["unified"]["statements"]
+    assert record["alertChanges"]["unified"]["created"] == len(tenant.expected)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from msp_pipeline.db import Db
+from msp_pipeline.faults import LEGACY_FAULT_PAGE_SIZE, TestFault
 from msp_pipeline.model import TenantSnapshot
 
 Scope = dict[str, str]
@@ -28,10 +29,21 @@ def _entities(rows: list[tuple[Any, ...]], entity_type: str, ids: dict[tuple[str
     return out
 
 
-async def load_mfa(db: Db, scope: Scope) -> Loaded:
+def skip_fault_page(rows: list[tuple[Any, ...]], fault: TestFault | None) -> list[tuple[Any, ...]]:
+    """TEST-ONLY (PIPELINE_TEST_FAULT=legacy-skip-page): the rows minus one page, as a
+    paging bug would lose them."""
+    page = fault.legacy_skipped_page if fault else None
+    if page is None:
+        return rows
+    start = (page - 1) * LEGACY_FAULT_PAGE_SIZE
+    return rows[:start] + rows[start + LEGACY_FAULT_PAGE_SIZE:]
+
+
+async def load_mfa(db: Db, scope: Scope, fault: TestFault | None = None) -> Loaded:
     """3 + one query per group and per role."""
     ids: dict[tuple[str, str], int] = {}
-    entities = _entities(await db.fetch("legacy/analyzers/identities", scope), "identities", ids, True)
+    identities = skip_fault_page(await db.fetch("legacy/analyzers/identities", scope), fault)
+    entities = _entities(identities, "identities", ids, True)
     entities += _entities(await db.fetch("legacy/analyzers/policies", scope), "policies", ids)
     memberships = []
     for parent_id, entity_type, external_id, name in await db.fetch("legacy/analyzers/groups_and_roles", scope):
@@ -42,7 +54,7 @@ async def load_mfa(db: Db, scope: Scope) -> Loaded:
     return Loaded(TenantSnapshot.from_rows(scope["tenant_id"], entities, memberships), ids)
 
 
-async def load_policy(db: Db, scope: Scope) -> Loaded:
+async def load_policy(db: Db, scope: Scope, fault: TestFault | None = None) -> Loaded:
     """2 + per identity one membership query + per membership one get (N+1 in the loop)."""
     ids: dict[tuple[str, str], int] = {}
     identities = await db.fetch("legacy/analyzers/identities", scope)
@@ -62,7 +74,7 @@ async def load_policy(db: Db, scope: Scope) -> Loaded:
     return Loaded(TenantSnapshot.from_rows(scope["tenant_id"], entities, memberships), ids)
 
 
-async def load_license(db: Db, scope: Scope) -> Loaded:
+async def load_license(db: Db, scope: Scope, fault: TestFault | None = None) -> Loaded:
     """licenses + identities + per license its holders and a recount."""
     ids: dict[tuple[str, str], int] = {}
     licenses = await db.fetch("legacy/analyzers/licenses", scope)
@@ -74,7 +86,7 @@ async def load_license(db: Db, scope: Scope) -> Loaded:
     return Loaded(TenantSnapshot.from_rows(scope["tenant_id"], entities, []), ids)
 
 
-async def load_stale(db: Db, scope: Scope) -> Loaded:
+async def load_stale(db: Db, scope: Scope, fault: TestFault | None = None) -> Loaded:
     """One query: identities with an admin flag."""
     ids: dict[tuple[str, str], int] = {}
     rows = await db.fetch("legacy/analyzers/stale_candidates", scope)
@@ -84,4 +96,5 @@ async def load_stale(db: Db, scope: Scope) -> Loaded:
     return Loaded(TenantSnapshot.from_rows(scope["tenant_id"], entities, admins), ids)
 
 
+# Each loader takes the test-only fault; only the MFA loader has one (legacy-skip-page).
 LOADERS = {"mfa": load_mfa, "policy": load_policy, "license": load_license, "stale": load_stale}

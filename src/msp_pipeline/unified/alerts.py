@@ -17,12 +17,14 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from msp_pipeline.analysis import ChangeKey
 from msp_pipeline.db import Db
 from msp_pipeline.model import Finding
 from msp_pipeline.rules import ALERT_TYPES_OF_RULE_SET, entity_state
 from msp_pipeline.unified.context import EntityKey
 
 CHANGED_BY = "unified-alert-manager"
+ACTIVE_ALERTS_FOR_PLAN = "legacy/comparison/unified_active_alerts"  # comparison mode only
 ALERT_WRITE_QUERIES = 3
 COVERED_ALERT_TYPES: tuple[str, ...] = tuple(
     alert_type for types in ALERT_TYPES_OF_RULE_SET.values() for alert_type in types)
@@ -80,3 +82,34 @@ async def write_alerts(db: Db, tenant_id: str, data_source_id: str, findings: li
     })
     created, updated, resolved, history = (int(n) for n in rows[0])
     return AlertChanges(created, updated, resolved, history)
+
+
+# An active alert as read for a plan: (alert id, entity id, alert type, subject, severity, message).
+CurrentAlert = tuple[int, int, str, str, str, str]
+
+
+def plan_changes(findings: Iterable[Finding], entity_ids: Mapping[EntityKey, int],
+                 current: Iterable[CurrentAlert]) -> list[ChangeKey]:
+    """The changes `unified/alerts_apply` would make, computed without writing: the same
+    FULL JOIN of the findings (first of each identity) with the current active alerts."""
+    found: dict[tuple[int, str, str], tuple[str, str]] = {}
+    for row in alert_rows(findings, entity_ids):
+        found.setdefault((row["entity_id"], row["alert_type"], row["subject"]), (row["severity"], row["message"]))
+    active = {(entity_id, alert_type, subject): (severity, message)
+              for _id, entity_id, alert_type, subject, severity, message in current
+              if alert_type in COVERED_ALERT_TYPES}
+    changes: list[ChangeKey] = []
+    for key, wanted in found.items():
+        if key not in active:
+            changes.append(("created", *key))
+        elif active[key] != wanted:
+            changes.append(("updated", *key))
+    changes += [("resolved", *key) for key in active if key not in found]
+    return sorted(changes)
+
+
+async def read_current_alerts(db: Db, tenant_id: str, data_source_id: str) -> list[CurrentAlert]:
+    """Comparison mode: the active alerts a plan reconciles (one statement, tagged as comparison)."""
+    rows = await db.fetch(ACTIVE_ALERTS_FOR_PLAN, {"tenant_id": tenant_id, "data_source_id": data_source_id,
+                                                   "alert_types": list(COVERED_ALERT_TYPES)})
+    return [(int(a), int(e), t, s, sev, msg) for a, e, t, s, sev, msg in rows]

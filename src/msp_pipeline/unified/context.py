@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from msp_pipeline.db import Db
+from msp_pipeline.faults import FIRST_GROUP, TestFault
 from msp_pipeline.model import ENTITY_TYPES, TenantSnapshot
 
 CONTEXT_QUERIES = 2  # statements issued by one load, whatever the tenant's size
@@ -33,10 +34,25 @@ class TenantContext:
     rows_read: int
 
 
-async def load_tenant_context(db: Db, tenant_id: str, data_source_id: str) -> TenantContext:
+def drop_fault_group(entities: list[tuple[Any, ...]], memberships: list[tuple[Any, ...]],
+                     fault: TestFault | None) -> list[tuple[Any, ...]]:
+    """TEST-ONLY (PIPELINE_TEST_FAULT=unified-drop-group-members): the memberships minus
+    those of one group, as a loader bug would lose them."""
+    group = fault.unified_group if fault else None
+    if group is None:
+        return memberships
+    group_ids = {int(entity_id): ext for entity_id, entity_type, ext, _, _ in entities if entity_type == "groups"}
+    with_members = sorted({group_ids[int(parent)] for rel, parent, _ in memberships
+                           if rel == "member_of" and int(parent) in group_ids})
+    dropped = (with_members[0] if with_members else None) if group == FIRST_GROUP else group
+    return [m for m in memberships if not (m[0] == "member_of" and group_ids.get(int(m[1])) == dropped)]
+
+
+async def load_tenant_context(db: Db, tenant_id: str, data_source_id: str,
+                              fault: TestFault | None = None) -> TenantContext:
     scope: dict[str, Any] = {"tenant_id": tenant_id, "data_source_id": data_source_id}
     entities = await db.fetch("unified/context_entities", {**scope, "entity_types": list(ENTITY_TYPES)})
-    memberships = await db.fetch("unified/context_memberships", scope)
+    memberships = drop_fault_group(entities, await db.fetch("unified/context_memberships", scope), fault)
     external_id = {int(entity_id): ext for entity_id, _, ext, _, _ in entities}
     snapshot = TenantSnapshot.from_rows(
         tenant_id,

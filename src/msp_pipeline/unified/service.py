@@ -4,9 +4,11 @@ per sync, one `analysis.unified` event per analysed sync.
 A sync is analysed when all five entity types delivered their final batch, or when
 UNIFIED_SETTLE_S (default 5 s) passed since its last event without that happening.
 Tenants: analysed with alerts when routed to the unified analyzer; with COMPARE_ANALYZERS
-every tenant is also compared (legacy rules vs unified rules on the same snapshot), the
-result kept in analysis_runs.comparison and mismatches reported, but a tenant routed to
-legacy gets no alert written (and no analysis.unified event: legacy owns its alerts).
+every tenant is also compared: the four legacy analyzers run too, on the same snapshot and
+without writing (`unified.comparing`), the result kept in analysis_runs.comparison and
+mismatches reported, but a tenant routed to legacy gets no alert written (and no
+analysis.unified event: legacy owns its alerts). PIPELINE_TEST_FAULT (test-only, see
+`msp_pipeline.faults`) is read at start-up.
 A failed analysis is retried: through redelivery when it ran in the event handler (the
 handler raises), or after the settle window when the settle loop ran it.
 """
@@ -33,6 +35,7 @@ from msp_pipeline.contract.subjects import (
     UNIFIED_ANALYSIS_SUBJECT,
     durable_name,
 )
+from msp_pipeline.faults import parse_test_fault
 from msp_pipeline.log import log
 from msp_pipeline.metrics import Metrics
 from msp_pipeline.model import ENTITY_TYPES
@@ -63,6 +66,7 @@ class UnifiedAnalyzerService:
         self.settle_s = settle_s if settle_s is not None else parse_number(
             environment, SETTLE_ENV, DEFAULT_SETTLE_S, low=0, high=3600)
         self.ignored = ignored_quirks(environment)
+        self.test_fault = parse_test_fault(environment)
         self.poll_interval_s = poll_interval_s
         self._pool: AsyncConnectionPool | None = None
         self._bus: Bus | None = None
@@ -78,13 +82,14 @@ class UnifiedAnalyzerService:
             resources.push_async_callback(redis.aclose)
             self._bus = await Bus.connect(s.nats_url, CONSUMER, self.metrics)
             resources.push_async_callback(self._bus.close)
-            self._pool = await open_pool(s.database_url, max_size=4)
+            self._pool = await open_pool(s.database_url, max_size=6)  # a compared analysis holds two
             resources.push_async_callback(self._pool.close)
             self._tracker = SyncTracker(redis, f"{s.bullmq_prefix}:{CONSUMER}")
             self._reporter = MismatchReporter(self.metrics, redis, s.comparison_webhook_url)
             settle_task = asyncio.create_task(self._settle_loop(stop), name="unified-settle")
             log("UnifiedAnalyzer", "start", f"consuming {LINKED_WILDCARD}", settle_s=self.settle_s,
-                compare=self.routing.compare_analyzers, ignored_quirks=sorted(self.ignored))
+                compare=self.routing.compare_analyzers, ignored_quirks=sorted(self.ignored),
+                test_fault=self.test_fault.kind if self.test_fault else None)
             try:
                 await self._bus.consume_linked(durable_name(CONSUMER), self.handle_event, stop,
                                                subject=LINKED_WILDCARD)
@@ -154,11 +159,12 @@ class UnifiedAnalyzerService:
         if not data_source_id:
             raise ValueError(f"sync {sync_id!r} of tenant {tenant_id!r} has no data source on record")
         write_alerts = self.routing.should_use_unified_analyzer(tenant_id)
-        comparison = Comparison(self.settings.legacy_quirks, self.ignored) if self.routing.compare_analyzers else None
+        comparison = (Comparison(self.settings.legacy_quirks, self.ignored, self.test_fault)
+                      if self.routing.compare_analyzers else None)
         outcome = await run_unified_analysis(
             self._pool, tenant_id, data_source_id, sync_id=sync_id, now=datetime.now(timezone.utc),
             metrics=self.metrics, trigger_event_at=trigger_event_at, write_alerts=write_alerts,
-            comparison=comparison.hook if comparison else None)
+            comparison=comparison, fault=self.test_fault)
         if comparison:
             await comparison.report(self._reporter, tenant_id, sync_id)
         if write_alerts:

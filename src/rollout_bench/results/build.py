@@ -19,6 +19,7 @@ from rollout_bench.collect import figures as measure
 from rollout_bench.collect import records as collect
 from rollout_bench.collect.backlog import queued_jobs
 from rollout_bench.collect.clock import ClockOffset
+from rollout_bench.collect.comparison import comparison_figures
 from rollout_bench.collect.context import default_release, git_sha, library_versions, machine
 from rollout_bench.collect.histograms import encode, from_values, merge, summarize
 from rollout_bench.collect.logs import log_figures
@@ -191,7 +192,7 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "errors_by_path": measure.errors_by_path(totals),
         **accuracy,
         "accuracy_scope": scope,
-        "comparison": collect.comparison_totals(rows),
+        "comparison": {**comparison_figures(conn), **collect.comparison_totals(rows)},
         "queries_check": _queries_check(r, conn),
         "cohort": {**measure.cohort([t.tenant_id for t in r.tenants],
                                     {t.tenant_id: r.routing.should_use_bullmq(t.tenant_id) for t in r.tenants},
