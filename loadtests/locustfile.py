@@ -38,7 +38,7 @@ def on_init(environment: Any, **_: Any) -> None:
         for url in (_CONFIG.redis_url, _CONFIG.database_url, _CONFIG.nats_url):
             check_load_target(url, os.environ)
     if environment.web_ui and _CONFIG is not None:
-        web.add_pipeline_page(environment.web_ui.app, _CONFIG)
+        web.add_pipeline_tab(environment.web_ui, _CONFIG)
 
 
 @events.report_to_master.add_listener

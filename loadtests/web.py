@@ -1,9 +1,9 @@
-"""An extra page on the Locust web UI (/pipeline): the pipeline's own figures — queue
-depth per path and job latency percentiles from job_runs — not only request counts."""
+"""A tab in the Locust web UI with the pipeline's own figures: queue depth per path, job
+latency percentiles per path from job_runs and analyses committed, not only request counts."""
 
 from __future__ import annotations
 
-import html
+import json
 from typing import Any
 
 import psycopg
@@ -30,10 +30,32 @@ def pipeline_figures(config: LoadConfig) -> dict[str, Any]:
             **{f"analyses committed, {path}": n for path, n in analyses}}
 
 
-def add_pipeline_page(app: Any, config: LoadConfig) -> None:
-    @app.route("/pipeline")
-    def pipeline_page() -> str:
-        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in pipeline_figures(config).items())
-        return ("<html><head><meta http-equiv='refresh' content='2'><title>pipeline</title></head><body>"
-                f"<h2>Pipeline figures</h2><table border='1' cellpadding='4'>{rows}</table></body></html>")
+TAB_KEY = "pipeline"
+
+
+def pipeline_rows(config: LoadConfig) -> list[dict[str, str]]:
+    return [{"name": name, "value": str(value)} for name, value in pipeline_figures(config).items()]
+
+
+def add_pipeline_tab(web_ui: Any, config: LoadConfig) -> None:
+    """A "Pipeline" tab in Locust's own web UI (its extension points: extendedTabs and
+    extendedTables in the template, extendedStats in every /stats/requests poll), so queue
+    depth, job latency and analyses committed update live beside Locust's request stats."""
+    from flask import request
+
+    web_ui.template_args["extendedTabs"] = [{"title": "Pipeline", "key": TAB_KEY}]
+    web_ui.template_args["extendedTables"] = [{"key": TAB_KEY, "structure": [
+        {"key": "name", "title": "Pipeline figure"}, {"key": "value", "title": "Value"}]}]
+
+    @web_ui.app.after_request
+    def add_pipeline_stats(response: Any) -> Any:
+        if request.path != "/stats/requests" or not response.is_json:
+            return response
+        try:
+            rows = pipeline_rows(config)
+        except (psycopg.OperationalError, redis.RedisError) as exc:  # a server down: say so in the tab
+            rows = [{"name": "pipeline figures unavailable", "value": f"{type(exc).__name__}: {exc}"}]
+        data = response.get_json()
+        data["extendedStats"] = [{"key": TAB_KEY, "data": rows}]
+        response.set_data(json.dumps(data))
+        return response
