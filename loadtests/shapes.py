@@ -54,8 +54,8 @@ def ramp(elapsed_s: float, start: float, target: float, ramp_s: float) -> float:
 
 
 class Smoke(RateShape):
-    duration_s = 75.0
-    description = "CI gate: 10 s ramp from 1 to 1.5 syncs/s, hold to 75 s"
+    duration_s = 90.0
+    description = "CI gate: 10 s ramp from 1 to 1.5 syncs/s, hold to 90 s"
 
     def rate_at(self, elapsed_s: float) -> float:
         return ramp(elapsed_s, 1.0, 1.5, 10.0)

@@ -180,7 +180,8 @@ class LinkedFloodUser(User):
         self.config = LoadConfig.load()
         self.per_s = float(self.config.extra.get("LINKED_FLOOD_PER_S", "0"))
         self.loop = asyncio.new_event_loop()
-        self.bus = self.loop.run_until_complete(LinkedPublisher.connect(self.config.nats_url, "load-linked-flood"))
+        self.bus = self.loop.run_until_complete(LinkedPublisher.connect(self.config.nats_url, "load-linked-flood",
+                                                                   self.config.nats_namespace))
         self.rng = random.Random(self.config.seed + 2)
         self.wait_time = MethodType(constant_pacing(1.0 / self.per_s) if self.per_s > 0 else constant(1), self)
 

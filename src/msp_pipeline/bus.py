@@ -36,9 +36,11 @@ from nats.js.errors import BadRequestError, NotFoundError
 
 from msp_pipeline.contract.events import MAX_MESSAGE_BYTES, PUBLISH_TIMEOUT_S, EventError, LinkedEvent
 from msp_pipeline.contract.subjects import (
-    STREAM_NAME,
     STREAM_SUBJECTS,
     dead_letter_subject,
+    durable_in_namespace,
+    in_namespace,
+    stream_name,
 )
 from msp_pipeline.log import log
 from msp_pipeline.metrics import Metrics
@@ -57,18 +59,20 @@ EventHandler = Callable[[LinkedEvent], Awaitable[None]]
 
 class Bus:
     def __init__(self, nc: NatsClient, metrics: Metrics | None = None,
-                 max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+                 max_message_bytes: int = MAX_MESSAGE_BYTES, namespace: str = "") -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.metrics = metrics
         self.max_message_bytes = max_message_bytes
+        self.namespace = namespace
+        self.stream = stream_name(namespace)
 
     @classmethod
     async def connect(cls, url: str, name: str, metrics: Metrics | None = None,
-                      max_message_bytes: int = MAX_MESSAGE_BYTES) -> Bus:
+                      max_message_bytes: int = MAX_MESSAGE_BYTES, namespace: str = "") -> Bus:
         nc = await nats.connect(url, name=name, connect_timeout=5, max_reconnect_attempts=-1,
                                 reconnect_time_wait=0.5, error_cb=_log_client_error)
-        bus = cls(nc, metrics, max_message_bytes)
+        bus = cls(nc, metrics, max_message_bytes, namespace)
         await bus.ensure_stream()
         return bus
 
@@ -78,15 +82,15 @@ class Bus:
             await self.nc.close()
 
     async def ensure_stream(self) -> None:
-        config = StreamConfig(name=STREAM_NAME, subjects=STREAM_SUBJECTS, storage=StorageType.FILE,
-                              max_age=STREAM_MAX_AGE_S)
+        config = StreamConfig(name=self.stream, subjects=[in_namespace(s, self.namespace) for s in STREAM_SUBJECTS],
+                              storage=StorageType.FILE, max_age=STREAM_MAX_AGE_S)
         try:
-            await self.js.stream_info(STREAM_NAME)
+            await self.js.stream_info(self.stream)
         except NotFoundError:
             try:
                 await self.js.add_stream(config)
             except BadRequestError:  # created meanwhile by another process
-                await self.js.stream_info(STREAM_NAME)
+                await self.js.stream_info(self.stream)
 
     async def publish(self, subject: str, payload: bytes, *, retry_s: float | None = None) -> None:
         """Publishes and waits for JetStream's ack. Publisher retry: while NATS is away the
@@ -96,7 +100,7 @@ class Bus:
         headers = {"Nats-Msg-Id": uuid.uuid4().hex}
         while True:
             try:
-                await self.js.publish(subject, payload, stream=STREAM_NAME, headers=headers,
+                await self.js.publish(in_namespace(subject, self.namespace), payload, stream=self.stream, headers=headers,
                                       timeout=PUBLISH_TIMEOUT_S)
                 return
             except (NatsTimeoutError, NoRespondersError, ConnectionClosedError, OutboundBufferLimitError,
@@ -120,7 +124,8 @@ class Bus:
             body = truncated_record(payload, reason)
             headers["Pipeline-Dead-Letter-Truncated"] = str(len(payload))
         try:
-            await self.js.publish(dead_letter_subject(source), body, stream=STREAM_NAME, headers=headers,
+            await self.js.publish(in_namespace(dead_letter_subject(source), self.namespace), body, stream=self.stream,
+                                  headers=headers,
                                   timeout=PUBLISH_TIMEOUT_S)
         except (NatsError, OSError, asyncio.TimeoutError) as exc:
             log("Bus", "dead-letter-failed", f"{type(exc).__name__}: {exc}", level="error", source=source,
@@ -136,6 +141,8 @@ class Bus:
     async def consume_linked(self, durable: str, handler: EventHandler, stop: asyncio.Event,
                              subject: str = "linked.>", batch: int = 50) -> None:
         """Runs until `stop` is set; then finishes the batch in hand (drain) and returns."""
+        durable = durable_in_namespace(durable, self.namespace)
+        subject = in_namespace(subject, self.namespace)
         config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT,
                                 deliver_policy=DeliverPolicy.NEW, ack_wait=ACK_WAIT_S,
                                 max_deliver=MAX_DELIVER, filter_subject=subject)
@@ -159,7 +166,7 @@ class Bus:
         """The pull subscription, retried while NATS is unreachable; None if stopped first."""
         while not stop.is_set():
             try:
-                return await self.js.pull_subscribe(subject, durable=durable, stream=STREAM_NAME, config=config)
+                return await self.js.pull_subscribe(subject, durable=durable, stream=self.stream, config=config)
             except (NatsTimeoutError, asyncio.TimeoutError, OSError) as exc:
                 self._count_outage(durable, exc)
             except NatsError as exc:

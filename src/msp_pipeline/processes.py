@@ -98,7 +98,8 @@ async def open_sync_runner(settings: Settings, metrics: Metrics, roles: Sequence
         return
     pool = await open_pool(settings.database_url, max_size=runner_pool_size(settings, roles))
     try:
-        bus = await Bus.connect(settings.nats_url, f"sync-runner-{os.getpid()}", metrics, settings.max_message_bytes)
+        bus = await Bus.connect(settings.nats_url, f"sync-runner-{os.getpid()}", metrics, settings.max_message_bytes,
+                                settings.nats_namespace)
         try:
             yield SyncRunner(pool, bus, metrics, settings.sync_page_size).handle_job
         finally:

@@ -38,8 +38,7 @@ from rollout_bench.results.store import new_run_id, run_dir
 from rollout_bench.results.summary import describes
 from rollout_bench.safety import check_load_target, redact_obj
 from rollout_bench.stack import running_stack
-from rollout_bench.stack.nats import reset_pipeline_stream
-from rollout_bench.stack.orphans import own_redis_prefix, record_path, start_run_hygiene
+from rollout_bench.stack.orphans import own_nats_namespace, own_redis_prefix, record_path, start_run_hygiene
 from rollout_bench.stack.scratch import enable_pg_stat_statements, scratch_database
 from rollout_bench.tenants import SyntheticTenant, generate_tenants, write_tenants
 
@@ -115,15 +114,15 @@ class LoadtestRun:
                 routing = TenantMigration.from_env(flags)
                 prefix = f"lt-{self.run_id[-6:]}"
                 own_redis_prefix(urls.redis_url, prefix)
+                own_nats_namespace(stack, prefix)
                 env = {"DATABASE_URL": database_url, "REDIS_URL": urls.redis_url, "NATS_URL": urls.nats_url,
-                       "BULLMQ_PREFIX": prefix, **self.profile.shortened_settings, **flags}
-                reset_pipeline_stream(urls.nats_url)
+                       "BULLMQ_PREFIX": prefix, "NATS_NAMESPACE": prefix, **self.profile.shortened_settings, **flags}
                 mutable = ids[: int(len(ids) * self.profile.mutated_share)]
                 candidates = {t.tenant_id: t.mutation_candidates() for t in tenants if t.tenant_id in mutable}
                 config = LoadConfig(urls.redis_url, database_url, urls.nats_url, prefix, flags,
                                     [Tenant(t.tenant_id, t.data_source_id) for t in tenants], mutable,
                                     self.profile.shape, str(self.out), o.seed, mutation_candidates=candidates,
-                                    rate_syncs_per_s=self.profile.rate_syncs_per_s)
+                                    rate_syncs_per_s=self.profile.rate_syncs_per_s, nats_namespace=prefix)
                 config_path = private_config(config, self.out)
                 with Supervisor(env, self.out / "logs") as supervisor:
                     progress(f"pipeline: starting {', '.join(self.scenario.roles)}")

@@ -17,7 +17,7 @@ from bullmq import Queue
 from nats.aio.client import Client as NatsClient
 
 from msp_pipeline.contract.jobs import SyncJobData, bullmq_job_options
-from msp_pipeline.contract.subjects import QUEUE_NAME, STREAM_NAME, SYNC_JOB_NAME
+from msp_pipeline.contract.subjects import QUEUE_NAME, SYNC_JOB_NAME, in_namespace, stream_name
 
 COUNT_STATES = ("waiting", "prioritized", "active", "delayed", "completed", "failed")
 
@@ -74,17 +74,19 @@ def bullmq_depth(client: redis.Redis, prefix: str) -> int:
 class LinkedPublisher:
     """Publishes `linked.*` events onto the pipeline's stream (which the pipeline creates)."""
 
-    def __init__(self, nc: NatsClient) -> None:
+    def __init__(self, nc: NatsClient, namespace: str = "") -> None:
         self.nc = nc
         self.js = nc.jetstream()
+        self.namespace = namespace
 
     @classmethod
-    async def connect(cls, url: str, name: str) -> LinkedPublisher:
+    async def connect(cls, url: str, name: str, namespace: str = "") -> LinkedPublisher:
         return cls(await nats.connect(url, name=name, connect_timeout=5, max_reconnect_attempts=-1,
-                                      reconnect_time_wait=0.5))
+                                      reconnect_time_wait=0.5), namespace)
 
     async def publish(self, subject: str, payload: bytes) -> None:
-        await self.js.publish(subject, payload, stream=STREAM_NAME)
+        """`subject` as the pipeline names it (linked.identities); the namespace is added here."""
+        await self.js.publish(in_namespace(subject, self.namespace), payload, stream=stream_name(self.namespace))
 
     async def close(self) -> None:
         if not self.nc.is_closed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from msp_pipeline.contract.subjects import NAMESPACE_PATTERN
 from msp_pipeline.rules import Quirks
 
 
@@ -55,6 +56,7 @@ class Settings:
     # the legacy scheduler claims every due job within each tenant's concurrent_job_limit per
     # poll (the plan's rule); a positive value adds a global cap on jobs in flight (0 = none)
     legacy_max_in_flight: int = 0
+    nats_namespace: str = ""  # NATS_NAMESPACE: a run's own stream, subjects and consumers (subjects.py)
     legacy_quirks: Quirks = Quirks.legacy()
 
     @classmethod
@@ -81,5 +83,13 @@ class Settings:
             max_message_bytes=int(parse_number(env, "MAX_MESSAGE_BYTES", 262_144, low=1_024,
                                                high=8_388_608, integer=True)),
             legacy_max_in_flight=int(parse_number(env, "LEGACY_MAX_IN_FLIGHT", 0, low=0, high=10_000, integer=True)),
+            nats_namespace=_namespace(env.get("NATS_NAMESPACE", "")),
             legacy_quirks=quirks,
         )
+
+
+def _namespace(raw: str) -> str:
+    value = raw.strip()
+    if value and not NAMESPACE_PATTERN.match(value):
+        raise ConfigError(f"NATS_NAMESPACE={raw!r} is not allowed; use 1-40 letters, digits, '_' or '-' (or leave it empty)")
+    return value

@@ -5,6 +5,8 @@ The load reaches the pipeline only through these, so keep them in one place.
 
 from __future__ import annotations
 
+import re
+
 INTEGRATION_ID = "microsoft-365"
 QUEUE_NAME = "pipeline-jobs"
 SYNC_JOB_NAME = "sync"
@@ -13,6 +15,23 @@ SYNC_JOB_NAME = "sync"
 STREAM_NAME = "PIPELINE"
 STREAM_SUBJECTS = ["sync.>", "fetched.>", "processed.>", "linked.>", "analysis.>", "deadletter.>"]
 DEAD_LETTER_PREFIX = "deadletter"
+# NATS_NAMESPACE: a run on shared servers gets its own stream (PIPELINE_<ns>), subjects
+# (<ns>.linked.identities ...) and durable consumers (<ns>-unified-analyzer ...); empty = the
+# production names. Applied inside Bus and the producer, so callers name plain subjects.
+NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def stream_name(namespace: str = "") -> str:
+    return f"{STREAM_NAME}_{namespace}" if namespace else STREAM_NAME
+
+
+def in_namespace(subject: str, namespace: str = "") -> str:
+    """linked.identities -> <ns>.linked.identities (unchanged without a namespace)."""
+    return f"{namespace}.{subject}" if namespace else subject
+
+
+def durable_in_namespace(durable: str, namespace: str = "") -> str:
+    return f"{namespace}-{durable}" if namespace else durable
 
 
 def sync_action(entity_type: str) -> str:

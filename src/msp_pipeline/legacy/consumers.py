@@ -98,7 +98,7 @@ class LegacyAnalyzers:
     async def run(self, stop: asyncio.Event) -> None:
         self.pool = await open_pool(self.settings.database_url, max_size=6)
         self.bus = await Bus.connect(self.settings.nats_url, "legacy-analyzers", self.metrics,
-                                     self.settings.max_message_bytes)
+                                     self.settings.max_message_bytes, self.settings.nats_namespace)
         try:
             await asyncio.gather(*(self.bus.consume_linked(durable_name(f"legacy-{a.name}"), a.on_event, stop)
                                    for a in self.analyzers))

@@ -80,7 +80,7 @@ class UnifiedAnalyzerService:
         async with AsyncExitStack() as resources:
             redis = Redis.from_url(s.redis_url)
             resources.push_async_callback(redis.aclose)
-            self._bus = await Bus.connect(s.nats_url, CONSUMER, self.metrics)
+            self._bus = await Bus.connect(s.nats_url, CONSUMER, self.metrics, s.max_message_bytes, s.nats_namespace)
             resources.push_async_callback(self._bus.close)
             self._pool = await open_pool(s.database_url, max_size=6)  # a compared analysis holds two
             resources.push_async_callback(self._pool.close)

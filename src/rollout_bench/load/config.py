@@ -34,6 +34,7 @@ class LoadConfig:
     # per mutable tenant: the identities a mutation may change (tenants.mutation_candidates)
     mutation_candidates: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     rate_syncs_per_s: float | None = None  # the hold rate of production-based shapes
+    nats_namespace: str = ""  # the run's own stream and subjects (the pipeline's NATS_NAMESPACE)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))

@@ -46,10 +46,11 @@ LOAD_PROFILES: dict[str, LoadProfile] = {
             description="the test suite's end-to-end run: 20 s at 2 syncs/s",
         ),
         LoadProfile(
-            "smoke", (("small", 10), ("worked-example", 2)), "smoke",
+            "smoke", (("small", 30), ("worked-example", 6)), "smoke",
             {"LEGACY_POLL_INTERVAL_S": "2", "LEGACY_DEBOUNCE_S": "3", "UNIFIED_SETTLE_S": "3"},
             drain_timeout_s=90.0,
-            description="CI gate: a short run, legacy poll and debounce shortened so legacy work finishes",
+            description="CI gate: 90 s over 36 tenants, enough new-path jobs to decide a p99 in weeks 4-7; legacy "
+                        "poll and debounce shortened so legacy work finishes",
         ),
         LoadProfile(
             "standard", PRODUCTION_TENANTS, "standard", {"LEGACY_DEBOUNCE_S": "30"},

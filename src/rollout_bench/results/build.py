@@ -124,11 +124,11 @@ def _production(r: RunRecord) -> dict[str, Any]:
             "profile_multiple": r.profile.production_multiple}
 
 
-def _stream_messages(url: str) -> tuple[int | None, int | None]:
-    """(legacy-subject messages, all messages) on the pipeline's stream; None when NATS did
-    not answer (then the week-7 gate has no evidence)."""
+def _stream_messages(url: str, namespace: str) -> tuple[int | None, int | None]:
+    """(legacy-subject messages, all messages) on the run's stream; None when NATS did not
+    answer (then the week-7 gate has no evidence)."""
     try:
-        return legacy_analysis_messages(url), sum(subject_counts(url, ">").values())
+        return legacy_analysis_messages(url, namespace), sum(subject_counts(url, ">", namespace).values())
     except (OSError, TimeoutError):  # no evidence, never zero
         return None, None
 
@@ -151,7 +151,7 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
     slow = int(measure.metric_total(scraped.values(), "pipeline_slow_queries_total")) if all_scraped else None
     errors = int(measure.metric_total(scraped.values(), "pipeline_errors_total"))
     client = {name: summarize(merge([text]), "ms") for name, text in r.load.histograms.items()}
-    legacy_messages, stream_messages = _stream_messages(r.nats_url)
+    legacy_messages, stream_messages = _stream_messages(r.nats_url, r.env.get("NATS_NAMESPACE", ""))
     isolation = collect.cross_tenant_rows(conn)
     negative = sum(1 for a in attempts if a.latency_ms < 0) + sum(1 for v in analysis_s.values() for s in v if s < 0)
     test_tenants = [t for t in r.flags.get("BULLMQ_TENANTS", "").split(",") if t]

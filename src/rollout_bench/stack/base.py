@@ -3,6 +3,8 @@ same attributes) to swap in another stack."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rollout_bench.errors import UserError
 from rollout_bench.stack.health import check_all, pg_stat_statements_status
 from rollout_bench.stack.urls import ServerName, StackUrls, check_server_name
@@ -29,6 +31,7 @@ class RunningStack:
     """
 
     def __init__(self, urls: StackUrls, mode: str, reason: str, *, owned: bool) -> None:
+        self.cleanups: list[Callable[[], None]] = []  # run (last first) before the stack stops
         self.urls = urls
         self.mode = mode
         self.reason = reason

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 import psutil
 
 from rollout_bench.paths import stack_state_dir
+from rollout_bench.stack.base import RunningStack
 
 PR_SET_PDEATHSIG = 1
 TERM_GRACE_S = 5.0
@@ -227,3 +229,23 @@ def own_redis_prefix(redis_url: str, prefix: str) -> None:
     the next run if it was killed: a run on a shared Redis leaves no keys behind."""
     record_redis_prefix(redis_url, prefix)
     atexit.register(_delete_redis_keys, redis_url, prefix)
+
+
+def own_nats_namespace(stack: RunningStack, namespace: str) -> None:
+    """The run's own JetStream stream (NATS_NAMESPACE=`namespace`) is deleted before the
+    stack stops: a run on a shared NATS never touches the shared stream and leaves none of
+    its own (the stream also expires after a day, should the run be killed)."""
+    from rollout_bench.stack.nats import delete_pipeline_stream
+
+    url = stack.urls.nats_url
+    delete_pipeline_stream(url, namespace)  # a stale one from a killed run with this id
+    stack.cleanups.append(lambda: _delete_stream_quietly(url, namespace))
+
+
+def _delete_stream_quietly(nats_url: str, namespace: str) -> None:
+    from rollout_bench.stack.nats import delete_pipeline_stream
+
+    try:
+        delete_pipeline_stream(nats_url, namespace)
+    except (OSError, TimeoutError) as exc:  # NATS gone at exit: say so, nothing else to do
+        print(f"note: could not delete NATS stream of {namespace}: {type(exc).__name__}: {exc}", file=sys.stderr)

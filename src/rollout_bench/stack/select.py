@@ -92,7 +92,11 @@ def running_stack(mode: str = "auto", *, redis_aof: bool = False, quiet: bool = 
     try:
         yield stack
     finally:
-        stack.stop()
+        try:
+            for cleanup in reversed(stack.cleanups):
+                cleanup()
+        finally:
+            stack.stop()
 
 
 @contextmanager
