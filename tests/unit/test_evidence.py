@@ -62,6 +62,13 @@ def test_the_plan_follows_each_kind_of_mutation() -> None:
         expected_after(tenant, [{"tenant_id": tenant.tenant_id, "kind": "sign_in", "user": "nobody"}])
 
 
+def test_mutation_candidates_are_only_users_whose_change_the_plan_models() -> None:
+    for tenant in generate_tenants("small", 12, 1):
+        it_admins = set(next(g for g in tenant.payloads["groups"] if g["displayName"] == "IT Admins")["members"])
+        healthy = set(tenant.mutation_candidates()["healthy"])
+        assert healthy and not healthy & it_admins  # still MFA-covered when excluded from all users
+
+
 def test_error_lines_are_found_in_the_pipeline_logs(tmp_path: Path) -> None:
     (tmp_path / "pipeline-worker-0.log").write_text("\n".join([
         json.dumps({"level": "info", "message": "ok"}), json.dumps({"level": "error", "message": "boom"}),

@@ -31,6 +31,7 @@ SKUS = ("SPE_E3", "SPE_E5", "EMS", "POWER_BI_PRO", "VISIOCLIENT", "PROJECTPREMIU
         "DYN365_ENTERPRISE", "FLOW_FREE", "POWERAPPS_VIRAL", "STREAM", "MCOEV", "MCOMEETADV",
         "ATP_ENTERPRISE", "RIGHTSMANAGEMENT")
 # Personas that no MFA-for-all policy may cover (listed in excludeUsers).
+MFA_POLICY_GROUPS = frozenset({"IT Admins"})  # groups an MFA policy includes ("Require MFA for administrators")
 MFA_EXCLUDED = frozenset({"admin_no_mfa", "no_mfa", "partial_mfa", "uncovered", "report_only"})
 
 
@@ -57,8 +58,11 @@ class SyntheticTenant:
     def mutation_candidates(self) -> dict[str, list[str]]:
         """Identities whose planned findings a mutation changes in a way the plan models:
         healthy enabled members (disable, MFA exclusion) and stale users (a sign-in)."""
+        mfa_groups = {m for g in self.payloads.get("groups", []) if g["displayName"] in MFA_POLICY_GROUPS
+                      for m in g["members"]}  # covered by another MFA policy: an exclusion changes nothing
         healthy = sorted(p.external_id for p in self.identities
-                         if p.persona == "healthy" and not p.admin and not p.guest and p.enabled)
+                         if p.persona == "healthy" and not p.admin and not p.guest and p.enabled
+                         and p.external_id not in mfa_groups)
         stale = sorted(p.external_id for p in self.identities if p.enabled and p.stale)
         return {"healthy": healthy, "stale": stale}
 
