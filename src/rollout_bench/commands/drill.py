@@ -7,7 +7,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("drill", help="run a fault drill under load (each owns its embedded stack)")
-    parser.add_argument("name", help="worker-kill | redis-restart | nats-restart | rollback | all")
+    parser.add_argument("name", help="worker-kill | redis-restart | nats-restart | rollback | postgres-faults | gradual-rollback | all")
     parser.set_defaults(func=run)
 
 

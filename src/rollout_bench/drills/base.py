@@ -99,11 +99,12 @@ class DrillContext:
 
 @contextmanager
 def drill_context(name: str, out: Path, progress: Callable[[str], None], week: int = 5,
-                  roles: tuple[str, ...] | None = None, proxy_delay_s: float = 0.0) -> Iterator[DrillContext]:
+                  roles: tuple[str, ...] | None = None, proxy_delay_s: float = 0.0,
+                  tenants: list[SyntheticTenant] | None = None) -> Iterator[DrillContext]:
     with running_stack("embedded", redis_aof=True, quiet=True) as stack:
         progress(f"{name}: {stack.describe()}")
         with scratch_database(stack.urls.database_url, "drill") as database_url:
-            tenants = generate_tenants("small", 6, seed=7)
+            tenants = tenants or generate_tenants("small", 6, seed=7)
             with psycopg.connect(database_url) as conn:
                 write_tenants(conn, tenants)
             flags = WEEKS[week].flags([t.tenant_id for t in tenants])

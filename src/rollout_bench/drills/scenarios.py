@@ -21,6 +21,7 @@ from rollout_bench.drills.base import (
     duplicated_history_rows,
 )
 from rollout_bench.drills.evidence import common_checks, jobs_held_by, metric_total, queued_jobs
+from rollout_bench.drills.gradual import gradual_rollback
 from rollout_bench.drills.load import SteadyLoad
 from rollout_bench.drills.redis_control import jobs_lost_at_sigkill
 from rollout_bench.pipeline.wire import enqueue_unified, sync_jobs
@@ -277,5 +278,5 @@ def postgres_faults(out: Path, progress: Callable[[str], None]) -> DrillResult:
 
 DRILLS: dict[str, Callable[[Path, Callable[[str], None]], DrillResult]] = {
     "worker-kill": worker_kill, "redis-restart": redis_restart, "nats-restart": nats_restart, "rollback": rollback,
-    "postgres-faults": postgres_faults,
+    "postgres-faults": postgres_faults, "gradual-rollback": gradual_rollback,
 }
