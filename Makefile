@@ -66,7 +66,7 @@ baseline: $(STAMP) ## Store the last run as a release baseline: make baseline RE
 compare: $(STAMP) ## Compare runs or releases: make compare BASE=x [HEAD=run_or_release]
 	$(PY) -m rollout_bench compare --base $(BASE) $(if $(HEAD),--head $(HEAD))
 
-drill: $(STAMP) ## Run one fault drill: make drill NAME=worker-kill|redis-restart|nats-restart|postgres-faults|rollback
+drill: $(STAMP) ## Run one fault drill: make drill NAME=worker-kill|redis-restart|nats-restart|postgres-faults|rollback|gradual-rollback
 	$(PY) -m rollout_bench drill $(NAME)
 
 drills: $(STAMP) ## Run every fault drill
