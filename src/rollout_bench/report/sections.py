@@ -127,8 +127,8 @@ def comparison_section(comparison: Mapping[str, Any], week: int) -> str:
              f"quirks, {comparison.get('raced', 0)} raced (data changed between the two reads).</p>"]
     by_type = comparison.get("by_type") or {}
     if by_type:
-        rows = "".join(f"<tr><td>{esc(kind)}</td><td>{esc(v.get('legacy_only', 0))}</td>"
-                       f"<td>{esc(v.get('unified_only', 0))}</td></tr>"
+        rows = "".join(f"<tr><td>{esc(kind)}</td><td>{esc(v.get('legacy-only', 0))}</td>"
+                       f"<td>{esc(v.get('unified-only', 0))}</td></tr>"
                        for kind, v in sorted(by_type.items()) if isinstance(v, Mapping))
         parts.append("<table><tr><th>alert type</th><th>legacy only</th><th>new path only</th></tr>"
                      f"{rows}</table>")
@@ -139,16 +139,35 @@ def comparison_section(comparison: Mapping[str, Any], week: int) -> str:
     examples = comparison.get("examples") or []
     if examples:
         parts.append("<h3>Examples</h3><pre>" + esc("\n".join(str(e) for e in examples[:8])) + "</pre>")
+    changes = comparison.get("alert_changes") or {}
+    if changes.get("legacy") or changes.get("unified"):
+        rows = "".join(f"<tr><td>{esc(side)}</td><td>{esc(changes.get(side, {}).get('created'))}</td>"
+                       f"<td>{esc(changes.get(side, {}).get('updated'))}</td>"
+                       f"<td>{esc(changes.get(side, {}).get('resolved'))}</td></tr>" for side in ("legacy", "unified"))
+        known = ", ".join(f"{k} {v}" for k, v in (changes.get("known") or {}).items()) or "none"
+        parts.append("<h3>Intended alert changes</h3><table><tr><th>side</th><th>created</th><th>updated</th>"
+                     f"<th>resolved</th></tr>{rows}</table><p>Known differences (legacy quirks): {esc(known)}</p>")
     cost = comparison.get("cost") or {}
     if cost:
-        parts.append("<h3>Cost of both sides</h3><pre>" + esc(_compact(cost)) + "</pre>")
+        parts.append("<h3>Cost of both sides, per full tenant analysis</h3>" + _cost_table(cost))
     return "".join(parts)
 
 
-def _compact(value: Any) -> str:
-    import json
+def _cost_table(cost: Mapping[str, Any]) -> str:
+    def cell(side: str, key: str, stat: str) -> str:
+        value = (cost.get(side) or {}).get(key)
+        return esc(_num(value.get(stat)) if isinstance(value, Mapping) else _num(value))
 
-    return json.dumps(value, indent=1, default=str)
+    rows = "".join(f"<tr><td>{'new path' if side == 'unified' else 'legacy'}</td>"
+                   f"<td>{esc((cost.get(side) or {}).get('analyses'))}</td>"
+                   f"<td>{cell(side, 'statements_per_full_analysis', 'median')}</td>"
+                   f"<td>{cell(side, 'statements_per_full_analysis', 'max')}</td>"
+                   f"<td>{cell(side, 'rows_read', 'median')}</td><td>{cell(side, 'seconds', 'median')}</td></tr>"
+                   for side in ("legacy", "unified"))
+    reduction = cost.get("reduction")
+    words = f"reduction {reduction:.1%}" if isinstance(reduction, float) else "reduction not measured"
+    return ("<table><tr><th>side</th><th>analyses</th><th>statements, median</th><th>statements, max</th>"
+            f"<th>rows read, median</th><th>seconds, median</th></tr>{rows}</table><p>{esc(words)}</p>")
 
 
 def context_table(summary: Mapping[str, Any], links: Sequence[tuple[str, str]]) -> str:
