@@ -30,6 +30,7 @@ from rollout_bench.load.profiles import LoadProfile, load_profile_named
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.load.weeks import WEEKS, WeekScenario
 from rollout_bench.paths import gates_file
+from rollout_bench.pipeline.floor import measure_floor
 from rollout_bench.pipeline.settle import settle_syncs
 from rollout_bench.pipeline.supervisor import Supervisor
 from rollout_bench.pipeline.warmup import warm_up
@@ -124,6 +125,8 @@ class LoadtestRun:
                                     self.profile.shape, str(self.out), o.seed, mutation_candidates=candidates,
                                     rate_syncs_per_s=self.profile.rate_syncs_per_s, nats_namespace=prefix)
                 config_path = private_config(config, self.out)
+                progress("floor: BullMQ with a no-op worker on this Redis (the queue's own latency)")
+                floor = measure_floor(urls.redis_url)
                 with Supervisor(env, self.out / "logs") as supervisor:
                     progress(f"pipeline: starting {', '.join(self.scenario.roles)}")
                     for role in self.scenario.roles:
@@ -158,7 +161,7 @@ class LoadtestRun:
                     env=env, started_at=started_at, tenants=tenants, routing=routing, mutable=set(mutable),
                     load=load, sampler=sampler, scrapes=scrapes, exit_codes=exit_codes, stack_mode=stack.mode,
                     nats_url=urls.nats_url, out=self.out, cpu=cpu, clock=clock, evictions_before=evictions_before,
-                    servers=servers, production=self.production, phases=phases)
+                    servers=servers, production=self.production, phases=phases, floor=floor)
                 with psycopg.connect(database_url) as conn:
                     return finish_run(record, conn, self.gates, self.out, progress)
 

@@ -51,6 +51,10 @@ def headline(summary: Mapping[str, Any]) -> str:
                                _num(latency.get("p99"), " ms"),
                                f"95 % upper bound {_num(bound, ' ms')}, n={latency['count']}"
                                + (", target < 1000 ms" if path == "unified" else ""), tone))
+    floor = (summary.get("floor") or {}).get("job_latency_ms") or {}
+    if floor.get("count"):
+        cards.append(_card("BullMQ floor (no-op worker)", f"{_num(floor.get('p50'), ' ms')} / {_num(floor.get('p99'), ' ms')}",
+                           f"p50 / p99 of the queue alone on this Redis, n={floor['count']}: the rest is the pipeline's"))
     analysis = metrics["analysis_s"].get("unified", {})
     if analysis.get("count"):
         cards.append(_card("analysis time p95, new path", _num(analysis.get("p95"), " s"),

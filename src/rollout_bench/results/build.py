@@ -69,6 +69,7 @@ class RunRecord:
     servers: dict[str, str] = field(default_factory=dict)
     production: ProductionModel | None = None
     phases: dict[str, float] = field(default_factory=dict)  # epoch seconds: load_start, load_end, drain_end
+    floor: dict[str, Any] = field(default_factory=dict)  # pipeline.floor.measure_floor
 
 
 def _queries_check(r: RunRecord, conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -219,6 +220,8 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "tenants": tenant_rows(r.load.jobs, attempts, rows, truth["expected"], truth["found"], sizes,
                                truth["on_new_path"]),
         "phases": r.phases,
+        "floor": {**{k: v for k, v in r.floor.items() if k != "job_latency_ms"},
+                  "job_latency_ms": measure.latency_figures(r.floor.get("job_latency_ms", []), "ms")},
         "gates": [],
         "verdict": "INCONCLUSIVE",
         "reasons": ["gates not judged yet"],
