@@ -9,6 +9,7 @@ from typing import Any
 
 from msp_pipeline.model import Finding
 from rollout_bench.collect.records import AnalysisRow, FirstAttempt, accuracy
+from rollout_bench.pipeline.settle import is_settle
 
 
 def _quantile(values: Sequence[float], q: float) -> float | None:
@@ -25,7 +26,7 @@ def tenant_rows(jobs: Iterable[Mapping[str, Any]], attempts: Iterable[FirstAttem
     job_count = Counter(tenant_of.values())
     latencies: dict[str, list[float]] = defaultdict(list)
     for attempt in attempts:
-        if not attempt.next_page and attempt.job_key in tenant_of:
+        if not attempt.next_page and attempt.job_key in tenant_of and not is_settle(attempt.job_key):
             latencies[tenant_of[attempt.job_key]].append(attempt.latency_ms)
     analyses: Counter[str] = Counter()
     mismatches: Counter[str] = Counter()

@@ -34,6 +34,7 @@ from rollout_bench.load.production import ProductionModel
 from rollout_bench.load.profiles import LoadProfile
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.load.weeks import WeekScenario
+from rollout_bench.pipeline.settle import is_settle
 from rollout_bench.results.junit import write_junit
 from rollout_bench.results.store import write_json, write_samples
 from rollout_bench.results.summary import SCHEMA_VERSION, validate
@@ -137,7 +138,7 @@ def _stream_messages(url: str, namespace: str) -> tuple[int | None, int | None]:
 def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(summary, raw samples by metric and path)."""
     attempts = collect.job_first_attempts(conn)
-    arrivals = [a for a in attempts if not a.next_page]
+    arrivals = [a for a in attempts if not a.next_page and not is_settle(a.job_key)]
     job_ms = {p: [a.latency_ms for a in arrivals if a.path == p] for p in collect.PATHS}
     next_page_ms = {p: [a.latency_ms for a in attempts if a.next_page and a.path == p] for p in collect.PATHS}
     rows = collect.analyses(conn)
