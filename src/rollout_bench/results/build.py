@@ -192,6 +192,9 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
                "queries_per_analysis": {p: [float(q) for q in queries[p]] for p in collect.PATHS},
                "queries_vs_size": {p: [[float(summary["tenant_sizes"].get(row.tenant_id, 0)), float(row.queries)]
                                        for row in rows if row.path == p] for p in collect.PATHS}}
+    from rollout_bench.compare.figures import regression_figures  # vs the latest stored release, same context
+
+    summary["regression"] = regression_figures(summary, samples, collect.active_findings(conn))
     return summary, samples
 
 
