@@ -60,4 +60,17 @@ def as_json(comparison: Comparison) -> str:
     return json.dumps(document, indent=2)
 
 
-__all__ = ["as_json", "render", "table"]
+__all__ = ["as_json", "regression_lines", "render", "table"]
+
+
+def regression_lines(summary: dict[str, Any]) -> str:
+    """What the verdict's "no regression vs the last release" gate stands on, row by row."""
+    figures = summary.get("regression") or {}
+    if not figures.get("baseline"):
+        return f"regression vs the last release: INCONCLUSIVE: {figures.get('reason', 'no figures')}"
+    rows = [Row(**row) for row in figures.get("rows", [])]
+    alerts = figures.get("alert_counts", {})
+    moved = "; ".join(f"{c['alert_type']} {c['base']:g} -> {c['head']}" for c in alerts.get("changes", []))
+    return "\n".join([f"regression vs {figures['baseline']} ({figures['baseline_runs']} runs):", table(rows),
+                      f"alert counts per type: {alerts.get('types')} types, {alerts.get('moved')} moved > 10 %"
+                      + (f" ({moved})" if moved else "")])

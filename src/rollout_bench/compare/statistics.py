@@ -115,11 +115,9 @@ def compare_figures(base: Sequence[RunFigure], head: Sequence[RunFigure]) -> Row
         ratio = math.exp(difference)
         return RowTest(ratio, ratio, ratio, 0.0 if difference > 0 else 1.0, 0.0 if difference < 0 else 1.0,
                        k, m, 0.0, df_between > 0)
-    between_part = tau2 * (1 / m + 1 / k)
-    if df_between and between_part > 0:
-        df = variance**2 / (between_part**2 / df_between)  # Satterthwaite: the within part is known well
-    else:
-        df = math.inf
+    # Student t on the runs: tau^2 is known from df_between degrees of freedom only, and that
+    # is what the test is allowed (Satterthwaite's larger df cried wolf in the calibration).
+    df = float(df_between) if df_between else math.inf
     scale = math.sqrt(variance)
     t = difference / scale
     distribution = stats.norm if math.isinf(df) else stats.t(df)
