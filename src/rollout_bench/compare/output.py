@@ -1,5 +1,6 @@
 """The comparison as a table (metric | path | statistic | base | head | ratio | 95 % CI | p |
-runs | verdict) and as JSON for CI."""
+runs | flags at | verdict) and as JSON for CI. "flags at" is the smallest ratio the row could
+call a regression with these runs: what the comparison can see at best."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import json
 from typing import Any
 
 from rollout_bench.compare.releases import Comparison
-from rollout_bench.compare.rows import Row
+from rollout_bench.compare.rows import ALPHA, Row
 
-COLUMNS = ("metric", "path", "stat", "base", "head", "ratio", "95% CI", "p (1-sided)", "runs b/h", "verdict")
+COLUMNS = ("metric", "path", "stat", "base", "head", "ratio", "95% CI", "p (1-sided)", "runs b/h", "flags at",
+           "verdict")
 
 
 def _number(value: float | None) -> str:
@@ -20,7 +22,7 @@ def _cells(row: Row) -> tuple[str, ...]:
     ci = "-" if row.ci_low is None or row.ci_high is None else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]"
     p = "-" if row.p_value is None else f"{row.p_value:.3g}"
     return (row.metric, row.path, row.statistic, _number(row.base), _number(row.head), _number(row.ratio), ci, p,
-            row.runs or "-", row.verdict)
+            row.runs or "-", "-" if row.detectable is None else f">{row.detectable:.3g}", row.verdict)
 
 
 def table(rows: list[Row]) -> str:
@@ -38,9 +40,10 @@ def table(rows: list[Row]) -> str:
 
 def render(comparison: Comparison) -> str:
     c = comparison
-    lines = [f"base {c.base.name} ({len(c.base.summaries)} runs)  ->  head {c.head.name} "
+    title = (f"base {c.base.name} ({len(c.base.summaries)} runs)  ->  head {c.head.name} "
              f"({len(c.head.summaries)} runs); regression = ratio > {c.factor:g} and one-sided p below "
-             "0.05 after Holm across the latency rows", table(c.rows)]
+             f"{ALPHA:g} after Holm across the latency rows")
+    lines = [title, table(c.rows)]
     lines += [f"context differs (refusing): {d}" for d in c.refusing]
     lines += [f"context differs: {d}" for d in c.other_differences]
     lines.append(f"{len(c.regressions)} regression(s)" if c.regressions else "no regression")
@@ -52,7 +55,7 @@ def as_json(comparison: Comparison) -> str:
     document: dict[str, Any] = {
         "base": {"name": c.base.name, "path": str(c.base.directory), "runs": [s["run_id"] for s in c.base.summaries]},
         "head": {"name": c.head.name, "path": str(c.head.directory), "runs": [s["run_id"] for s in c.head.summaries]},
-        "factor": c.factor, "alpha": 0.05, "correction": "holm",
+        "factor": c.factor, "alpha": ALPHA, "correction": "holm",
         "rows": [r.to_dict() for r in c.rows],
         "regressions": len(c.regressions),
         "context": {"refusing": c.refusing, "other": c.other_differences},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def compare_dirs(base_dir: Path, head_dir: Path, factor: float = DEFAULT_FACTOR)
 def consecutive(release_dirs: Sequence[Path], factor: float = DEFAULT_FACTOR) -> list[Comparison]:
     """Each stored release compared with the one before it (for the trend plot)."""
     sets = [load(d) for d in release_dirs]
-    return [compare_sets(a, b, factor) for a, b in zip(sets, sets[1:])]
+    return [compare_sets(a, b, factor) for a, b in pairwise(sets)]
 
 
 __all__ = ["Comparison", "ResultSet", "compare_dirs", "compare_sets", "consecutive", "load"]

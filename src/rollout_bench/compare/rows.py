@@ -22,7 +22,7 @@ LATENCY_ROWS = (("job_latency_ms", "p50", 0.50), ("job_latency_ms", "p99", 0.99)
                 ("analysis_s", "p50", 0.50), ("analysis_s", "p95", 0.95))
 COUNT_ROWS = (("queries_per_analysis", "median"), ("queries_per_analysis", "max"))
 DEFAULT_FACTOR = 1.10
-ALPHA = 0.05
+ALPHA = 0.01  # family-wise, across the latency rows (Holm): at most 1 % false alarms
 RunSamples = Mapping[str, Mapping[str, Sequence[float]]]  # metric -> path -> raw samples
 
 
@@ -40,6 +40,7 @@ class Row:
     verdict: str  # regression | improvement | no change | not significant | changed | no data
     runs: str = ""  # "base runs/head runs"
     note: str = ""
+    detectable: float | None = None  # the smallest ratio this row could flag (Holm's first step)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +88,8 @@ def latency_rows(base: Sequence[RunSamples], head: Sequence[RunSamples], factor:
         note = "" if test.spread_known else "one run each side: run-to-run spread unknown, interval is within-run"
         rows.append(Row(metric, path, statistic, base_value, base_value * test.ratio if base_value else None,
                         test.ratio, test.ci_low, test.ci_high, test.p_regression, verdict,
-                        f"{test.base_runs}/{test.head_runs}", note))
+                        f"{test.base_runs}/{test.head_runs}", note,
+                        max(factor, test.smallest_flagged(alpha / len(tested)))))
     return rows
 
 

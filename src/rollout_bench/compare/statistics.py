@@ -56,13 +56,20 @@ class RowTest:
     head_runs: int
     between_sd: float  # tau, run-to-run spread of log quantile beyond within-run noise
     spread_known: bool  # False when no side had two runs: the interval is within-run only
+    standard_error: float = 0.0  # of the log ratio
+    df: float = math.inf
+
+    def smallest_flagged(self, alpha: float) -> float:
+        """The ratio this row needs to reach p < alpha: what it can see at best."""
+        distribution = stats.norm if math.isinf(self.df) else stats.t(self.df)
+        return math.exp(float(distribution.ppf(1 - alpha)) * self.standard_error)
 
 
 def _sorted_quantile(sorted_rows: np.ndarray, quantile: float) -> np.ndarray:
     """The linear-interpolation quantile of each row of an already sorted matrix."""
     n = sorted_rows.shape[-1]
     position = quantile * (n - 1)
-    low = int(math.floor(position))
+    low = math.floor(position)
     high = min(low + 1, n - 1)
     weight = position - low
     return sorted_rows[..., low] * (1 - weight) + sorted_rows[..., high] * weight
@@ -123,7 +130,8 @@ def compare_figures(base: Sequence[RunFigure], head: Sequence[RunFigure]) -> Row
     distribution = stats.norm if math.isinf(df) else stats.t(df)
     half = float(distribution.ppf(0.5 + LEVEL / 2)) * scale
     return RowTest(math.exp(difference), math.exp(difference - half), math.exp(difference + half),
-                   float(distribution.sf(t)), float(distribution.cdf(t)), k, m, math.sqrt(tau2), df_between > 0)
+                   float(distribution.sf(t)), float(distribution.cdf(t)), k, m, math.sqrt(tau2), df_between > 0,
+                   scale, df)
 
 
 def holm(p_values: Sequence[float], alpha: float = 0.05) -> list[bool]:
