@@ -126,3 +126,26 @@ def test_a_slow_run_against_a_stored_release_fails_the_regression_gate(results: 
 def test_alert_counts_within_ten_percent_pass() -> None:
     figures = alert_count_figures({"a": 105, "b": 20}, [{"a": 100, "b": 20}, {"a": 100, "b": 21}])
     assert figures["moved"] == 0 and figures["types"] == 2
+
+
+def test_trend_plot_shows_every_release(results: Path) -> None:
+    from rollout_bench.compare.trend import trend_plot
+    from rollout_bench.results.store import releases
+
+    assert main(["baseline", "--release", "0.1.0"]) == 0
+    rng = random.Random(9)
+    for number in range(3):
+        _write_run(results, f"2026020{number}T000000Z-cccccc", rng, scale=2.0)
+    assert main(["baseline", "--release", "0.2.0"]) == 0
+    plot = trend_plot(releases(), results / "trend.png")
+    assert plot is not None and plot.stat().st_size > 10_000
+    assert [d.name for d in releases()] == ["0.1.0", "0.2.0"]
+    from rollout_bench.compare.releases import consecutive
+
+    (step,) = consecutive(releases())
+    assert {(r.metric, r.statistic) for r in step.regressions} >= {("job_latency_ms", "p50")}
+
+
+def test_loadtest_refuses_zero_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["loadtest", "--week", "5", "--runs", "0"]) == 2
+    assert "RUNS=0 is not allowed" in capsys.readouterr().err

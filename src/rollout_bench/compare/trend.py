@@ -46,7 +46,10 @@ def trend_plot(release_dirs: Sequence[Path], out: Path) -> Path | None:
                    for r in step.rows):
                 ax.scatter([x], [means[x]], s=160, facecolors="none", edgecolors="red", linewidths=2)
         ax.set_xticks(range(len(sets)), [s.name for s in sets], rotation=30)
-        ax.set_yscale("log")
+        if any(np.isfinite(means)):
+            ax.set_yscale("log")
+        else:
+            ax.text(0.5, 0.5, "no samples", transform=ax.transAxes, ha="center")
         ax.set_title(f"{label} (new path)", fontsize=9)
     fig.suptitle("Releases: dots are runs, a red ring a significant regression vs the release before", fontsize=9)
     fig.tight_layout()
