@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
 
             print(regression_lines(read_summary(run.out)))
     if args.runs > 1:
+        from rollout_bench.compare.figures import series_comparison
         from rollout_bench.results.store import write_series
 
         print(f"series of {args.runs} runs: {write_series(folders)} (exit codes {codes})")
+        print(series_comparison([f for f in folders if (f / "summary.json").is_file()]))
     return max(codes)

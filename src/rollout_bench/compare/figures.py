@@ -97,4 +97,21 @@ def regression_figures(summary: Mapping[str, Any], samples: Mapping[str, Any],
             "factor": factor, "rows": [r.to_dict() for r in rows], "reason": reason, "alert_counts": alerts}
 
 
-__all__ = ["alert_counts", "latest_release_of_context", "regression_figures"]
+__all__ = ["alert_counts", "latest_release_of_context", "regression_figures", "series_comparison"]
+
+
+def series_comparison(run_folders: Sequence[Path], factor: float = DEFAULT_FACTOR) -> str:
+    """The runs of one `loadtest --runs N` together against the latest stored release of
+    their context: N head runs, so the head's own run-to-run spread counts too."""
+    from rollout_bench.compare.output import render
+    from rollout_bench.compare.releases import compare_sets
+
+    if not run_folders:
+        return "series: no run of the series wrote a summary.json"
+    heads = [load(folder) for folder in run_folders]
+    series = ResultSet(f"series of {len(heads)} runs", run_folders[0], [h.summaries[0] for h in heads],
+                       [h.samples[0] for h in heads])
+    baseline = latest_release_of_context(series.context)
+    if baseline is None:
+        return f"series: {_how_to_make(series.context)}"
+    return render(compare_sets(baseline, series, factor))
