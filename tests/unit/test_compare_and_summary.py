@@ -95,3 +95,14 @@ def test_summary_schema_accepts_a_complete_summary_and_names_what_is_missing() -
     problems = validate(document)
     assert "$.jobs: missing 'lost'" in problems
     assert any("MAYBE" in p for p in problems)
+
+
+def test_other_releases_of_the_context_narrow_what_a_comparison_can_see() -> None:
+    rng = random.Random(6)
+    base, head, older = _runs(rng, 3, run_sd=0.1), _runs(rng, 1, run_sd=0.1), [_runs(rng, 3, run_sd=0.1)] * 3
+
+    def detectable(rows: list) -> float:
+        return next(r.detectable for r in rows if r.path == "unified" and r.metric == "job_latency_ms"
+                    and r.statistic == "p50")
+
+    assert detectable(compare_runs(base, head, spread=older)) < detectable(compare_runs(base, head))

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rollout_bench.compare.context import differences
-from rollout_bench.compare.releases import ResultSet, load
+from rollout_bench.compare.releases import ResultSet, load, spread_sets
 from rollout_bench.compare.rows import DEFAULT_FACTOR, compare_runs
 from rollout_bench.errors import UserError
 from rollout_bench.results.store import releases
@@ -82,7 +82,8 @@ def regression_figures(summary: Mapping[str, Any], samples: Mapping[str, Any],
     if baseline is None:
         return {"baseline": None, "baseline_runs": None, "flagged": None, "factor": factor, "rows": [],
                 "reason": _how_to_make(summary), "alert_counts": alert_count_figures(this_run, None)}
-    rows = [r for r in compare_runs(baseline.samples, [samples], factor) if r.verdict != "no data"]
+    spread = [s.samples for s in spread_sets(dict(summary), [baseline.directory], root)]
+    rows = [r for r in compare_runs(baseline.samples, [samples], factor, spread=spread) if r.verdict != "no data"]
     flagged = [r for r in rows if r.verdict == "regression"]
     base_counts = [s.get("regression", {}).get("alert_counts", {}).get("this_run") for s in baseline.summaries]
     known_counts = [c for c in base_counts if isinstance(c, dict)]
@@ -114,4 +115,4 @@ def series_comparison(run_folders: Sequence[Path], factor: float = DEFAULT_FACTO
     baseline = latest_release_of_context(series.context)
     if baseline is None:
         return f"series: {_how_to_make(series.context)}"
-    return render(compare_sets(baseline, series, factor))
+    return render(compare_sets(baseline, series, factor, spread_sets(series.context, [baseline.directory])))

@@ -11,7 +11,7 @@ from typing import Any
 
 from rollout_bench.compare.context import differences
 from rollout_bench.compare.rows import DEFAULT_FACTOR, Row, compare_runs
-from rollout_bench.results.store import read_samples, read_summary, run_dirs
+from rollout_bench.results.store import read_samples, read_summary, releases, run_dirs
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,28 @@ def context_differences(base: ResultSet, head: ResultSet) -> tuple[list[str], li
     return refusing, other
 
 
-def compare_sets(base: ResultSet, head: ResultSet, factor: float = DEFAULT_FACTOR) -> Comparison:
+def spread_sets(context: dict[str, Any], exclude: Sequence[Path], root: Path | None = None) -> list[ResultSet]:
+    """Other stored releases with >= 2 runs, every one of this context."""
+    out = []
+    for directory in releases(root):
+        if any(directory.resolve() == e.resolve() for e in exclude) or len(run_dirs(directory)) < 2:
+            continue
+        stored = load(directory)
+        if all(not differences(run, context)[0] for run in stored.summaries):
+            out.append(stored)
+    return out
+
+
+def compare_sets(base: ResultSet, head: ResultSet, factor: float = DEFAULT_FACTOR,
+                 spread: Sequence[ResultSet] = ()) -> Comparison:
     refusing, other = context_differences(base, head)
-    return Comparison(base, head, compare_runs(base.samples, head.samples, factor), refusing, other, factor)
+    rows = compare_runs(base.samples, head.samples, factor, spread=[s.samples for s in spread])
+    return Comparison(base, head, rows, refusing, other, factor)
 
 
 def compare_dirs(base_dir: Path, head_dir: Path, factor: float = DEFAULT_FACTOR) -> Comparison:
-    return compare_sets(load(base_dir), load(head_dir), factor)
+    base, head = load(base_dir), load(head_dir)
+    return compare_sets(base, head, factor, spread_sets(head.context, [base_dir, head_dir]))
 
 
 def consecutive(release_dirs: Sequence[Path], factor: float = DEFAULT_FACTOR) -> list[Comparison]:

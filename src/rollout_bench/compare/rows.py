@@ -58,13 +58,16 @@ def _figures(runs: Sequence[RunSamples], metric: str, path: str) -> list[dict[fl
 
 
 def latency_rows(base: Sequence[RunSamples], head: Sequence[RunSamples], factor: float = DEFAULT_FACTOR,
-                 alpha: float = ALPHA) -> list[Row]:
+                 alpha: float = ALPHA, spread: Sequence[Sequence[RunSamples]] = ()) -> list[Row]:
     pending: list[tuple[str, str, str, float | None, Any]] = []
     for metric in dict.fromkeys(m for m, _, _ in LATENCY_ROWS):
         for path in PATHS:
             b, h = _figures(base, metric, path), _figures(head, metric, path)
+            extra = [_figures(group, metric, path) for group in spread]
             for _, statistic, quantile in (row for row in LATENCY_ROWS if row[0] == metric):
-                test = compare_figures([f[quantile] for f in b], [f[quantile] for f in h]) if b and h else None
+                others = [[f[quantile] for f in group] for group in extra]
+                test = (compare_figures([f[quantile] for f in b], [f[quantile] for f in h], others)
+                        if b and h else None)
                 base_value = float(np.exp(np.mean([f[quantile].log_quantile for f in b]))) if b else None
                 pending.append((metric, path, statistic, base_value, test))
     tested = [test for *_, test in pending if test is not None]
@@ -127,9 +130,10 @@ def count_rows(base: Sequence[RunSamples], head: Sequence[RunSamples]) -> list[R
 
 
 def compare_runs(base: Sequence[RunSamples], head: Sequence[RunSamples], factor: float = DEFAULT_FACTOR,
-                 alpha: float = ALPHA) -> list[Row]:
-    """Every row of one comparison of base runs with head runs."""
-    return latency_rows(base, head, factor, alpha) + count_rows(base, head)
+                 alpha: float = ALPHA, spread: Sequence[Sequence[RunSamples]] = ()) -> list[Row]:
+    """Every row of one comparison of base runs with head runs; `spread`: the runs of other
+    stored releases of the same context (what they add of the run-to-run spread)."""
+    return latency_rows(base, head, factor, alpha, spread) + count_rows(base, head)
 
 
 def flagged(rows: Sequence[Row]) -> list[Row]:

@@ -8,13 +8,15 @@ has two parts:
   estimated by a moving-block bootstrap of the run's samples in arrival order (blocks keep
   the correlation between jobs of one sync);
 * between runs: tau^2, the spread of theta across the runs of one side beyond what the
-  within-run part explains (method of moments, pooled over every side with >= 2 runs).
+  within-run part explains (method of moments, pooled over every side with >= 2 runs and
+  over the other stored releases of the same context, each adding its runs - 1 degrees
+  of freedom).
 
 The difference of the mean thetas, head minus base, has variance
 (v_head + tau^2) / m + (v_base + tau^2) / k for m head and k base runs, so a head of one run
 is compared with the baseline's observed run-to-run noise. The test is one-sided (is the
-head slower?), a Student t with Satterthwaite's degrees of freedom (tau^2 is known from few
-runs, the within-run part from many resamples). The ratio is exp(difference): the ratio of
+head slower?), a Student t with the between-run degrees of freedom (the spread is known
+from few runs; Satterthwaite's larger df cried wolf in the calibration). The ratio is exp(difference): the ratio of
 the geometric means of the runs' quantiles.
 
 A row is a regression only when the ratio exceeds the factor AND its p-value survives
@@ -100,8 +102,11 @@ def run_figure(values: Sequence[float], quantile: float, *, seed: int = 0, resam
     return None if figures is None else figures[0]
 
 
-def compare_figures(base: Sequence[RunFigure], head: Sequence[RunFigure]) -> RowTest:
-    """The run-level test of one row (see the module docstring)."""
+def compare_figures(base: Sequence[RunFigure], head: Sequence[RunFigure],
+                    others: Sequence[Sequence[RunFigure]] = ()) -> RowTest:
+    """The run-level test of one row (see the module docstring). `others`: runs of other
+    stored releases of the same context, which add what they know of the run-to-run
+    spread (their own means do not enter the difference)."""
     k, m = len(base), len(head)
     if k == 0 or m == 0:
         raise ValueError("compare_figures needs at least one run on each side")
@@ -110,11 +115,13 @@ def compare_figures(base: Sequence[RunFigure], head: Sequence[RunFigure]) -> Row
     v_base = float(np.mean([f.within_variance for f in base]))
     v_head = float(np.mean([f.within_variance for f in head]))
     squares, df_between = 0.0, 0
-    for thetas in (base_theta, head_theta):
+    groups = [base_theta, head_theta, *(np.array([f.log_quantile for f in g]) for g in others)]
+    for thetas in groups:
         if thetas.size >= 2:
             squares += float(np.sum((thetas - thetas.mean()) ** 2))
             df_between += thetas.size - 1
-    within_mean = float(np.mean([f.within_variance for f in (*base, *head)]))
+    within_mean = float(np.mean([f.within_variance for g in (base, head, *others) for f in g if len(g) >= 2]
+                                or [f.within_variance for f in (*base, *head)]))
     tau2 = max(0.0, squares / df_between - within_mean) if df_between else 0.0
     difference = float(head_theta.mean() - base_theta.mean())
     variance = (v_head + tau2) / m + (v_base + tau2) / k
