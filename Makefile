@@ -55,7 +55,7 @@ probe: $(STAMP) ## One analysis per path on one tenant: make probe PROFILE=worke
 	$(PY) -m rollout_bench probe --profile $(if $(filter smoke,$(PROFILE)),worked-example,$(PROFILE)) --path both
 
 bench: $(STAMP) ## Run the pytest-benchmark suites and save results under results/bench
-	$(PY) -m pytest benchmarks --benchmark-autosave --benchmark-storage=results/bench
+	$(PY) -m pytest benchmarks --benchmark-autosave --benchmark-save-data --benchmark-storage=results/bench
 
 bench-compare: $(STAMP) ## Compare benchmarks with the last saved run
 	$(PY) -m pytest benchmarks --benchmark-storage=results/bench --benchmark-compare --benchmark-compare-fail=mean:10%

@@ -149,3 +149,25 @@ def test_trend_plot_shows_every_release(results: Path) -> None:
 def test_loadtest_refuses_zero_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["loadtest", "--week", "5", "--runs", "0"]) == 2
     assert "RUNS=0 is not allowed" in capsys.readouterr().err
+
+
+def _bench_file(folder: Path, rng: random.Random, scale: float) -> None:
+    data = [rng.lognormvariate(-5, 0.3) * scale for _ in range(200)]
+    document = {"benchmarks": [{"fullname": "benchmarks/test_job_latency.py::test_job_latency_new_path",
+                                "stats": {"median": sorted(data)[100], "rounds": 200, "data": data}}]}
+    (folder / "bench.json").write_text(json.dumps(document))
+
+
+def test_benchmarks_kept_with_a_release_are_reported_not_judged(results: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (results / "bench" / "Linux").mkdir(parents=True)
+    _bench_file(results / "bench" / "Linux", random.Random(1), 1.0)
+    (results / "bench" / "Linux" / "bench.json").rename(results / "bench" / "Linux" / "0001_bench.json")
+    assert main(["baseline", "--release", "0.1.0"]) == 0
+    assert (results / "releases" / "0.1.0" / "bench.json").is_file()
+    head = results / "runs" / "20260102T000000Z-aaaaa2"
+    _bench_file(head, random.Random(2), 3.0)
+    capsys.readouterr()
+    assert main(["compare", "--base", "0.1.0", "--head", head.name, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["bench"]
+    assert row["verdict"] == "reported" and 2.5 < row["ratio"] < 3.5 and row["ci_low"] > 2

@@ -7,6 +7,8 @@ compare exits 0 (no regression), 1 (a regression), 2 (refused: a different conte
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 
 DEFAULT_BASELINE_RUNS = 3
 
@@ -30,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from rollout_bench.compare.bench import bench_rows, read_bench
     from rollout_bench.compare.context import refusal
-    from rollout_bench.compare.output import as_json, render
+    from rollout_bench.compare.output import as_json, render, table
     from rollout_bench.compare.releases import compare_dirs
     from rollout_bench.compare.trend import trend_plot
     from rollout_bench.errors import UserError
@@ -45,7 +48,15 @@ def run_compare(args: argparse.Namespace) -> int:
     comparison = compare_dirs(base, head, args.factor)
     if comparison.refusing and not args.force:
         raise UserError(refusal(comparison.refusing))
-    print(as_json(comparison) if args.json else render(comparison))
+    bench = bench_rows(read_bench(base), read_bench(head))
+    if args.json:
+        document = json.loads(as_json(comparison))
+        document["bench"] = [row.to_dict() for row in bench]
+        print(json.dumps(document, indent=2))
+    else:
+        print(render(comparison))
+        if bench:
+            print("pytest-benchmark (reported, not judged):\n" + table(bench))
     if not args.json and not args.no_plot:
         plot = trend_plot(releases(), results_dir() / "trend.png")
         if plot:
@@ -54,8 +65,10 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def run_baseline(args: argparse.Namespace) -> int:
+    from rollout_bench.compare.bench import BENCH_FILE, latest_bench
     from rollout_bench.compare.context import same_context
     from rollout_bench.errors import UserError
+    from rollout_bench.paths import results_dir
     from rollout_bench.results.store import latest_run, latest_runs, read_summary, resolve, store_baseline
 
     if not args.release:
@@ -73,4 +86,8 @@ def run_baseline(args: argparse.Namespace) -> int:
                             f"RUNS={args.runs}` or pass --runs {len(runs)}")
     target = store_baseline(runs, args.release, force=args.force)
     print(f"stored {len(runs)} run(s) as {target}: {', '.join(r.name for r in runs)}")
+    bench = latest_bench(results_dir())
+    if bench is not None:
+        shutil.copy2(bench, target / BENCH_FILE)
+        print(f"with the latest pytest-benchmark results: {bench}")
     return 0
