@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--gates", type=Path, default=None, help="gates file (default: ops/gates.toml)")
     parser.add_argument("--ui", action="store_true", help="Locust web UI on 127.0.0.1:8089")
     parser.add_argument("--keep-database", action="store_true", help="keep the run's scratch database")
-    parser.add_argument("--runs", type=int, default=int(os.environ.get("RUNS") or 1),
-                        help="repeat the run N times (fresh pipeline processes, same seed), tied by a series file")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="repeat the run N times (fresh pipeline processes, same seed), tied by a series "
+                             "file; the exit code is the largest of the runs'")
     parser.set_defaults(func=run)
 
 
