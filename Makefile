@@ -37,7 +37,7 @@ test-integration: $(STAMP) ## Run integration tests against the stack
 	$(PY) -m pytest tests/integration
 
 loadtest: $(STAMP) ## Run the rollout gate: make loadtest WEEK=1..7 PROFILE=smoke|standard|soak|spike [STACK=] [RELEASE=]
-	$(VENV)/bin/rollout-bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE))
+	$(VENV)/bin/rollout-bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE)) $(if $(RUNS),--runs $(RUNS))
 
 loadtest-ui: $(STAMP) ## Interactive Locust web UI on 127.0.0.1:8089 for WEEK=n
 	$(PY) -m rollout_bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) --ui
@@ -55,16 +55,16 @@ probe: $(STAMP) ## One analysis per path on one tenant: make probe PROFILE=worke
 	$(PY) -m rollout_bench probe --profile $(if $(filter smoke,$(PROFILE)),worked-example,$(PROFILE)) --path both
 
 bench: $(STAMP) ## Run the pytest-benchmark suites and save results under results/bench
-	$(PY) -m pytest benchmarks --benchmark-autosave --benchmark-storage=results/bench
+	$(PY) -m pytest benchmarks --benchmark-autosave --benchmark-save-data --benchmark-storage=results/bench
 
 bench-compare: $(STAMP) ## Compare benchmarks with the last saved run
 	$(PY) -m pytest benchmarks --benchmark-storage=results/bench --benchmark-compare --benchmark-compare-fail=mean:10%
 
-baseline: $(STAMP) ## Store the last run as a release baseline: make baseline RELEASE=x
-	$(PY) -m rollout_bench baseline --release $(RELEASE)
+baseline: $(STAMP) ## Store the latest runs (default 3) as a release baseline: make baseline RELEASE=x [RUNS=3] [FORCE=1]
+	$(PY) -m rollout_bench baseline --release $(RELEASE) $(if $(RUNS),--runs $(RUNS)) $(if $(FORCE),--force)
 
 compare: $(STAMP) ## Compare runs or releases: make compare BASE=x [HEAD=run_or_release]
-	$(PY) -m rollout_bench compare --base $(BASE) $(if $(HEAD),--head $(HEAD))
+	$(PY) -m rollout_bench compare --base $(BASE) $(if $(HEAD),--head $(HEAD)) $(if $(JSON),--json) $(if $(FORCE),--force)
 
 drill: $(STAMP) ## Run one fault drill: make drill NAME=worker-kill|redis-restart|nats-restart|postgres-faults|rollback|gradual-rollback
 	$(PY) -m rollout_bench drill $(NAME)

@@ -1,5 +1,5 @@
-"""Cross-release comparison (A/A never regresses; a real slow-down is found) and the
-summary's JSON Schema."""
+"""Cross-release comparison (A/A never regresses; a large slow-down is found; a slow-down
+within the run-to-run spread is not called) and the summary's JSON Schema."""
 
 from __future__ import annotations
 
@@ -10,31 +10,59 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rollout_bench.collect.histograms import decode, encode, from_values, summarize
-from rollout_bench.compare.releases import compare_samples
+from rollout_bench.compare.rows import compare_runs
 from rollout_bench.results.summary import validate
 
 
-@settings(max_examples=25, deadline=None)
+def _runs(rng: random.Random, count: int, scale: float = 1.0, run_sd: float = 0.02, n: int = 400) -> list[dict]:
+    """`count` runs of lognormal job latency with a small run effect (a quiet machine)."""
+    out = []
+    for _ in range(count):
+        effect = rng.lognormvariate(0, run_sd) * scale
+        out.append({"job_latency_ms": {"unified": [rng.lognormvariate(3, 0.4) * effect for _ in range(n)]}})
+    return out
+
+
+def _verdicts(rows: list) -> dict[tuple[str, str], str]:
+    return {(r.metric, r.statistic): r.verdict for r in rows if r.path == "unified" and r.metric == "job_latency_ms"}
+
+
+@settings(max_examples=15, deadline=None)
 @given(st.lists(st.floats(min_value=0.1, max_value=5000), min_size=20, max_size=200))
 def test_a_run_compared_with_itself_never_regresses(samples: list[float]) -> None:
-    assert compare_samples("job_latency_ms", "unified", samples, list(samples)).verdict != "regression"
+    runs = [{"job_latency_ms": {"unified": samples}}]
+    assert all(r.verdict != "regression" for r in compare_runs(runs, [{"job_latency_ms": {"unified": list(samples)}}]))
 
 
-def test_two_halves_of_one_sample_do_not_regress() -> None:
-    rng = random.Random(3)
-    values = [rng.lognormvariate(3, 0.5) for _ in range(2000)]
-    assert compare_samples("m", "unified", values[::2], values[1::2]).verdict in ("no change", "not significant")
+def test_a_release_compared_with_itself_is_no_change() -> None:
+    runs = _runs(random.Random(3), 3)
+    assert set(_verdicts(compare_runs(runs, runs)).values()) == {"no change"}
 
 
-def test_a_real_slow_down_is_a_regression() -> None:
+def test_a_large_slow_down_on_a_quiet_machine_is_a_regression() -> None:
     rng = random.Random(4)
-    base = [rng.lognormvariate(3, 0.3) for _ in range(500)]
-    head = [v * 1.5 for v in (rng.lognormvariate(3, 0.3) for _ in range(500))]
-    assert compare_samples("m", "unified", base, head).verdict == "regression"
+    verdicts = _verdicts(compare_runs(_runs(rng, 5), _runs(rng, 5, scale=1.5)))
+    assert verdicts[("job_latency_ms", "p50")] == "regression"
+
+
+def test_a_slow_down_within_the_run_to_run_spread_is_not_significant() -> None:
+    rng = random.Random(5)
+    verdicts = _verdicts(compare_runs(_runs(rng, 3, run_sd=0.3), _runs(rng, 1, scale=1.3, run_sd=0.3)))
+    assert "regression" not in verdicts.values()
 
 
 def test_too_few_samples_cannot_tell() -> None:
-    assert compare_samples("m", "unified", [1.0] * 5, [9.0] * 5).verdict == "no data"
+    rows = compare_runs([{"job_latency_ms": {"unified": [1.0] * 5}}], [{"job_latency_ms": {"unified": [9.0] * 5}}])
+    assert _verdicts(rows)[("job_latency_ms", "p50")] == "no data"
+
+
+def test_a_change_in_queries_per_analysis_is_always_reported() -> None:
+    base = [{"queries_per_analysis": {"unified": [6.0] * 30}} for _ in range(3)]
+    head = [{"queries_per_analysis": {"unified": [6.0] * 29 + [7.0]}}]
+    rows = {r.statistic: r for r in compare_runs(base, head) if r.metric == "queries_per_analysis"
+            and r.path == "unified"}
+    assert rows["max"].verdict == "regression" and "head runs [7.0]" in rows["max"].note
+    assert rows["median"].verdict == "no change"
 
 
 def test_histogram_round_trip_and_summary() -> None:
@@ -67,3 +95,14 @@ def test_summary_schema_accepts_a_complete_summary_and_names_what_is_missing() -
     problems = validate(document)
     assert "$.jobs: missing 'lost'" in problems
     assert any("MAYBE" in p for p in problems)
+
+
+def test_other_releases_of_the_context_narrow_what_a_comparison_can_see() -> None:
+    rng = random.Random(6)
+    base, head, older = _runs(rng, 3, run_sd=0.1), _runs(rng, 1, run_sd=0.1), [_runs(rng, 3, run_sd=0.1)] * 3
+
+    def detectable(rows: list) -> float:
+        return next(r.detectable for r in rows if r.path == "unified" and r.metric == "job_latency_ms"
+                    and r.statistic == "p50")
+
+    assert detectable(compare_runs(base, head, spread=older)) < detectable(compare_runs(base, head))

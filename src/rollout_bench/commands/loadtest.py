@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--gates", type=Path, default=None, help="gates file (default: ops/gates.toml)")
     parser.add_argument("--ui", action="store_true", help="Locust web UI on 127.0.0.1:8089")
     parser.add_argument("--keep-database", action="store_true", help="keep the run's scratch database")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="repeat the run N times (fresh pipeline processes, same seed), tied by a series "
+                             "file; the exit code is the largest of the runs'")
     parser.set_defaults(func=run)
 
 
@@ -32,4 +35,22 @@ def run(args: argparse.Namespace) -> int:
     options = LoadtestOptions(week=week, profile=args.profile, stack=args.stack, release=args.release,
                               seed=args.seed, ui=args.ui, processes=args.processes, gates_file=args.gates,
                               keep_database=args.keep_database)
-    return LoadtestRun(options).execute()
+    if args.runs < 1:
+        raise UserError(f"RUNS={args.runs} is not allowed; use 1 or more")
+    codes, folders = [], []
+    for _ in range(args.runs):
+        run = LoadtestRun(options)
+        codes.append(run.execute())
+        folders.append(run.out)
+        if (run.out / "summary.json").is_file():
+            from rollout_bench.compare.output import regression_lines
+            from rollout_bench.results.store import read_summary
+
+            print(regression_lines(read_summary(run.out)))
+    if args.runs > 1:
+        from rollout_bench.compare.figures import series_comparison
+        from rollout_bench.results.store import write_series
+
+        print(f"series of {args.runs} runs: {write_series(folders)} (exit codes {codes})")
+        print(series_comparison([f for f in folders if (f / "summary.json").is_file()]))
+    return max(codes)

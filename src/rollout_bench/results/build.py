@@ -235,6 +235,9 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
                                           for row in rows if row.path == p] for p in collect.PATHS},
                "job_starts": {p: [[a.started_at_s, a.latency_ms] for a in arrivals if a.path == p]
                               for p in collect.PATHS}}
+    from rollout_bench.compare.figures import regression_figures  # vs the latest stored release, same context
+
+    summary["regression"] = regression_figures(summary, samples, collect.active_findings(conn))
     return summary, samples
 
 

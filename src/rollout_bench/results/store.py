@@ -1,5 +1,9 @@
-"""Where results live: results/runs/<run_id>/ for every run (ignored by git) and
-results/releases/<release>/ for stored baselines (committed), under `paths.results_dir()`."""
+"""Where results live, under `paths.results_dir()`: results/runs/<run_id>/ for every run
+(ignored by git), results/series/<id>.json tying the runs of one `loadtest --runs N`, and
+results/releases/<release>/ for stored baselines (committed): release.json (its runs), one
+folder per run under runs/<run_id>/ with its summary.json and raw samples, and a copy of the
+last run's summary.json at the top. A release stored before several runs were kept is one
+run: its own folder."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import gzip
 import json
 import secrets
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -72,20 +77,55 @@ def resolve(name: str, root: Path | None = None) -> Path:
     raise UserError(f"{name!r} is neither a stored release nor a run id; releases: {', '.join(releases) or 'none'}")
 
 
-def store_baseline(run: Path, release: str, root: Path | None = None, force: bool = False) -> Path:
+def run_dirs(directory: Path) -> list[Path]:
+    """The run folders of a release (several), or [directory] for one run."""
+    runs = sorted(p for p in (directory / "runs").glob("*") if (p / "summary.json").is_file())
+    return runs or [directory]
+
+
+def write_series(runs: list[Path], root: Path | None = None) -> Path:
+    """results/series/<first run id>.json: the runs of one `loadtest --runs N`."""
     root = root or results_dir()
-    if not release or "/" in release:
-        raise UserError(f"RELEASE={release!r} is not a valid release name (non-empty, no '/')")
+    folder = root / "series"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{runs[0].name}.json"
+    write_json(path, {"runs": [r.name for r in runs], "created_at": datetime.now(timezone.utc).isoformat()})
+    return path
+
+
+def store_baseline(runs: list[Path], release: str, root: Path | None = None, force: bool = False) -> Path:
+    """Stores the runs (each with its raw samples) as results/releases/RELEASE."""
+    root = root or results_dir()
+    if not release or "/" in release or release.startswith("."):
+        raise UserError(f"RELEASE={release!r} is not a valid release name (non-empty, no '/', not starting with '.')")
+    if not runs:
+        raise UserError("no run to store; run `make loadtest RUNS=3` first")
     target = root / "releases" / release
     if target.exists() and not force:
         raise UserError(f"release {release!r} is already stored at {target}; pass --force to replace it")
-    target.mkdir(parents=True, exist_ok=True)
-    for name in BASELINE_FILES:
-        if (run / name).is_file():
-            shutil.copy2(run / name, target / name)
+    if target.exists():
+        shutil.rmtree(target)
+    for run in runs:
+        if not (run / "samples.json.gz").is_file():
+            raise UserError(f"run {run.name} has no samples.json.gz; a baseline keeps raw samples")
+        folder = target / "runs" / run.name
+        folder.mkdir(parents=True)
+        for name in BASELINE_FILES:
+            if (run / name).is_file():
+                shutil.copy2(run / name, folder / name)
+    shutil.copy2(runs[-1] / "summary.json", target / "summary.json")
+    write_json(target / "release.json", {"release": release, "runs": [r.name for r in runs],
+                                         "stored_at": datetime.now(timezone.utc).isoformat()})
     return target
 
 
+def latest_runs(count: int, same_as: Callable[[dict[str, Any]], bool] | None = None,
+                root: Path | None = None) -> list[Path]:
+    """The latest `count` runs (oldest first) whose summary passes `same_as`."""
+    root = root or results_dir()
+    found = [p for p in sorted((root / "runs").glob("*"), reverse=True) if (p / "summary.json").is_file()
+             and (same_as is None or same_as(read_summary(p)))]
+    return sorted(found[:count])
 def releases(root: Path | None = None) -> list[Path]:
     root = root or results_dir()
     return sorted((p for p in (root / "releases").glob("*") if (p / "summary.json").is_file()),
