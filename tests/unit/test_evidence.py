@@ -111,3 +111,15 @@ def test_a_dead_sampler_gives_no_evidence() -> None:
         sampler._thread.join(timeout=10)  # type: ignore[union-attr]
     assert sampler.error and sampler.evidence()["redis_failures"] is None
     assert sampler.evidence()["redis_samples"] == 0
+
+
+def test_legacy_is_judged_against_its_poll_baseline() -> None:
+    from rollout_bench.collect.legacy_baseline import legacy_baseline
+
+    waits = [i * 600.0 for i in range(101)]  # 0 .. 60 s, uniform: mean 30 s
+    figures = legacy_baseline(waits, [0.5] * 50, 60.0)
+    assert figures["mean_within_10pct"] and figures["expected_mean_s"] == 30.0
+    assert figures["p99_within_limit"] and figures["p99_limit_s"] == 60.5
+    saturated = legacy_baseline([500_000.0] * 10, [0.5], 60.0)
+    assert not saturated["mean_within_10pct"] and not saturated["p99_within_limit"]
+    assert legacy_baseline([], [], 60.0)["jobs"] == 0

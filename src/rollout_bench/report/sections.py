@@ -55,6 +55,11 @@ def headline(summary: Mapping[str, Any]) -> str:
     if floor.get("count"):
         cards.append(_card("BullMQ floor (no-op worker)", f"{_num(floor.get('p50'), ' ms')} / {_num(floor.get('p99'), ' ms')}",
                            f"p50 / p99 of the queue alone on this Redis, n={floor['count']}: the rest is the pipeline's"))
+    legacy = summary.get("legacy_baseline") or {}
+    if legacy.get("jobs"):
+        cards.append(_card("legacy against its baseline", f"mean {_num(legacy.get('mean_s'), ' s')}",
+                           f"expected {_num(legacy.get('expected_mean_s'), ' s')} (half the {legacy['poll_interval_s']:g} s "
+                           f"poll); p99 {_num(legacy.get('p99_s'), ' s')} vs limit {_num(legacy.get('p99_limit_s'), ' s')}"))
     analysis = metrics["analysis_s"].get("unified", {})
     if analysis.get("count"):
         cards.append(_card("analysis time p95, new path", _num(analysis.get("p95"), " s"),

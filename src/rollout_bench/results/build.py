@@ -22,6 +22,7 @@ from rollout_bench.collect.clock import ClockOffset
 from rollout_bench.collect.comparison import comparison_figures
 from rollout_bench.collect.context import default_release, git_sha, library_versions, machine
 from rollout_bench.collect.histograms import encode, from_values, merge, summarize
+from rollout_bench.collect.legacy_baseline import legacy_baseline, legacy_durations_s
 from rollout_bench.collect.logs import log_figures
 from rollout_bench.collect.statements import attribute, pipeline_statement_files, queries_check
 from rollout_bench.collect.syncs import sync_counts
@@ -221,6 +222,8 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "tenants": tenant_rows(r.load.jobs, attempts, rows, truth["expected"], truth["found"], sizes,
                                truth["on_new_path"]),
         "phases": r.phases,
+        "legacy_baseline": legacy_baseline(job_ms["legacy"], legacy_durations_s(conn),
+                                           float(r.env.get("LEGACY_POLL_INTERVAL_S", "60"))),
         "floor": {**{k: v for k, v in r.floor.items() if k != "job_latency_ms"},
                   "job_latency_ms": measure.latency_figures(r.floor.get("job_latency_ms", []), "ms")},
         "gates": [],
