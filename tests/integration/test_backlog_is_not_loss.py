@@ -3,16 +3,14 @@ queued (per path), never as lost; only a job on no path is lost."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 import psycopg
 import pytest
 
-from msp_pipeline.contract.producer import SyncJobProducer
 from rollout_bench.collect.backlog import queued_jobs
 from rollout_bench.collect.records import job_totals
-from rollout_bench.pipeline.wire import enqueue_legacy, enqueue_unified, sync_jobs
+from rollout_bench.pipeline.wire import enqueue_legacy, enqueue_unified_once, sync_jobs
 from rollout_bench.tenants import generate_tenants, write_tenants
 
 pytestmark = pytest.mark.integration
@@ -27,15 +25,7 @@ def test_a_saturated_legacy_path_reports_backlog_and_loses_nothing(database_url:
     unified = sync_jobs(tenant.tenant_id, tenant.data_source_id, "uni-0")
     with psycopg.connect(database_url, autocommit=True) as conn:
         enqueue_legacy(conn, legacy, datetime.now(timezone.utc))  # no scheduler runs: they stay pending
-
-    async def add() -> None:
-        producer = SyncJobProducer(redis_url, prefix)
-        try:
-            await enqueue_unified(producer, unified)  # no worker runs: they stay waiting
-        finally:
-            await producer.close()
-
-    asyncio.run(add())
+    enqueue_unified_once(redis_url, prefix, unified)  # no worker runs: they stay waiting
     enqueued = [{"job_key": j.job_key, "path": "legacy", "tenant_id": tenant.tenant_id} for j in legacy]
     enqueued += [{"job_key": j.job_key, "path": "unified", "tenant_id": tenant.tenant_id} for j in unified]
     vanished = {"job_key": "never-enqueued:identities:0", "path": "unified", "tenant_id": tenant.tenant_id}

@@ -61,12 +61,20 @@ def lower_rank(n: int, q: float, confidence: float = CONFIDENCE) -> int | None:
     return j if j >= 1 else None
 
 
+def nearest_rank(values: Sequence[float], q: float, *, ordered: bool = False) -> float | None:
+    """The empirical q-quantile by nearest rank (the ceil(q n)-th smallest); None for no value."""
+    if not values:
+        return None
+    ranked = values if ordered else sorted(values)
+    return ranked[min(len(ranked) - 1, max(0, math.ceil(q * len(ranked)) - 1))]
+
+
 def quantile_bound(values: Sequence[float], q: float, confidence: float = CONFIDENCE) -> QuantileBound:
     ordered = sorted(values)
     n = len(ordered)
     if n == 0:
         return QuantileBound(q, 0, None, None, None, confidence)
-    estimate = ordered[min(n - 1, max(0, math.ceil(q * n) - 1))]
+    estimate = nearest_rank(ordered, q, ordered=True)
     up, low = upper_rank(n, q, confidence), lower_rank(n, q, confidence)
     return QuantileBound(q, n, estimate, ordered[low - 1] if low else None, ordered[up - 1] if up else None,
                          confidence)

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from rollout_bench.collect.bounds import nearest_rank
 from rollout_bench.pipeline.wire import WARMUP_PATTERN
 from rollout_bench.sql import load
 
@@ -20,20 +21,13 @@ def legacy_durations_s(conn: psycopg.Connection[Any]) -> list[float]:
     return [float(s) for (s,) in conn.execute(load("collect/legacy_job_durations"), {"warmup": WARMUP_PATTERN})]
 
 
-def _p99(values: Sequence[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-
-
 def legacy_baseline(latencies_ms: Sequence[float], durations_s: Sequence[float], poll_interval_s: float) -> dict[str, Any]:
     """Mean latency against half the poll (within 10 %), p99 against poll + p99 processing."""
     if not latencies_ms:
         return {"jobs": 0, "poll_interval_s": poll_interval_s}
     mean_s = statistics.fmean(latencies_ms) / 1000
-    p99_s = (_p99(latencies_ms) or 0.0) / 1000
-    processing_p99_s = _p99(durations_s) or 0.0
+    p99_s = (nearest_rank(latencies_ms, 0.99) or 0.0) / 1000
+    processing_p99_s = nearest_rank(durations_s, 0.99) or 0.0
     expected_mean_s = poll_interval_s / 2
     return {"jobs": len(latencies_ms), "poll_interval_s": poll_interval_s,
             "mean_s": round(mean_s, 3), "expected_mean_s": expected_mean_s,

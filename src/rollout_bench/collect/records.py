@@ -13,6 +13,7 @@ import psycopg
 
 from msp_pipeline.contract.jobs import ATTEMPTS
 from msp_pipeline.model import Finding
+from rollout_bench.pipeline.settle import is_settle
 from rollout_bench.pipeline.wire import WARMUP_PATTERN
 from rollout_bench.sql import load
 
@@ -59,6 +60,12 @@ class FirstAttempt:
     @property
     def next_page(self) -> bool:
         return not self.job_key.endswith(":0")
+
+    @property
+    def arrival(self) -> bool:
+        """A job of the load's own schedule: not a next page (timed from its own enqueue) and
+        not a settle sync (one burst after the load, for accuracy only)."""
+        return not self.next_page and not is_settle(self.job_key)
 
 
 def job_first_attempts(conn: psycopg.Connection[Any]) -> list[FirstAttempt]:

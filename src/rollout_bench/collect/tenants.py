@@ -8,15 +8,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from msp_pipeline.model import Finding
+from rollout_bench.collect.bounds import nearest_rank
 from rollout_bench.collect.records import AnalysisRow, FirstAttempt, accuracy
-from rollout_bench.pipeline.settle import is_settle
 
 
 def _quantile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.999999) - 1))], 2)
+    value = nearest_rank(values, q)
+    return None if value is None else round(value, 2)
 
 
 def tenant_rows(jobs: Iterable[Mapping[str, Any]], attempts: Iterable[FirstAttempt], rows: Iterable[AnalysisRow],
@@ -26,7 +24,7 @@ def tenant_rows(jobs: Iterable[Mapping[str, Any]], attempts: Iterable[FirstAttem
     job_count = Counter(tenant_of.values())
     latencies: dict[str, list[float]] = defaultdict(list)
     for attempt in attempts:
-        if not attempt.next_page and attempt.job_key in tenant_of and not is_settle(attempt.job_key):
+        if attempt.arrival and attempt.job_key in tenant_of:
             latencies[tenant_of[attempt.job_key]].append(attempt.latency_ms)
     analyses: Counter[str] = Counter()
     mismatches: Counter[str] = Counter()

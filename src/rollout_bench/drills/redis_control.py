@@ -4,7 +4,6 @@ claim "they survive through AOF" is shown against a run where they do not."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,8 +11,8 @@ from pathlib import Path
 import redis
 
 from msp_pipeline.contract.jobs import SyncJobData
-from msp_pipeline.contract.producer import SyncJobProducer
 from msp_pipeline.contract.subjects import QUEUE_NAME
+from rollout_bench.pipeline.wire import enqueue_unified_once
 from rollout_bench.stack.binaries import EmbeddedBinaries
 from rollout_bench.stack.embedded import start_redis
 from rollout_bench.stack.health import CHECKS
@@ -22,13 +21,9 @@ CONTROL_JOBS = 50
 CONTROL_PREFIX = "drill-control"
 
 
-async def _enqueue(url: str) -> None:
-    producer = SyncJobProducer(url, CONTROL_PREFIX)
-    try:
-        for n in range(CONTROL_JOBS):
-            await producer.add_sync_job(SyncJobData("t-control", "ds-control", "identities", f"control-{n:03d}"))
-    finally:
-        await producer.close()
+def _enqueue(url: str) -> None:
+    enqueue_unified_once(url, CONTROL_PREFIX, [SyncJobData("t-control", "ds-control", "identities", f"control-{n:03d}")
+                                               for n in range(CONTROL_JOBS)])
 
 
 def _stored_jobs(url: str) -> int:
@@ -48,7 +43,7 @@ def jobs_lost_at_sigkill(*, aof: bool) -> dict[str, int]:
     try:
         server, url = start_redis(EmbeddedBinaries.locate(), root, aof=aof, detached=False)
         _wait_answers(url)
-        asyncio.run(_enqueue(url))
+        _enqueue(url)
         waiting = _stored_jobs(url)
         server.stop(kill=True)
         server.spawn()

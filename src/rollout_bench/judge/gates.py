@@ -69,6 +69,7 @@ class GateResult:
     note: str = ""
     bound: float | None = None  # the confidence bound that decided a percentile gate
     needed: int | None = None  # samples that would decide an undecided percentile gate
+    metric: str = ""  # the summary path the gate judges (its expression's left side)
 
     @property
     def passed(self) -> bool:
@@ -77,7 +78,7 @@ class GateResult:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "target": self.target, "observed": self.observed,
                 "samples": self.samples, "result": self.result, "passed": self.passed, "note": self.note,
-                "bound": self.bound, "needed": self.needed}
+                "bound": self.bound, "needed": self.needed, "metric": self.metric}
 
 
 def load_gates(path: Path, known_path: Callable[[str], bool] | None = None) -> list[Gate]:
@@ -142,7 +143,7 @@ def evaluate(gate: Gate, summary: Mapping[str, Any], samples: Samples | None = N
 
     def result(outcome: str, observed: float | None = None, count: int | None = None, note: str = "",
                **extra: Any) -> GateResult:
-        return GateResult(gate.name, gate.kind, target, observed, count, outcome, note, **extra)
+        return GateResult(gate.name, gate.kind, target, observed, count, outcome, note, metric=e.left, **extra)
 
     try:
         count_value = lookup(summary, gate.samples_path) if gate.samples_path else None
@@ -208,11 +209,11 @@ def evaluate_all(gates: Sequence[Gate], summary: Mapping[str, Any], week: int,
     for gate in gates:
         if not gate.applies_to(week):
             out.append(GateResult(gate.name, gate.kind, gate.expression.text(), None, None, "n/a",
-                                  f"week {week}: {gate.not_applicable}"))
+                                  f"week {week}: {gate.not_applicable}", metric=gate.expression.left))
             continue
         try:
             out.append(evaluate(gate, summary, samples))
         except (TypeError, ValueError, ArithmeticError, KeyError) as exc:  # a result, never a crash
             out.append(GateResult(gate.name, gate.kind, gate.expression.text(), None, None, "error",
-                                  f"could not be evaluated: {type(exc).__name__}: {exc}"))
+                                  f"could not be evaluated: {type(exc).__name__}: {exc}", metric=gate.expression.left))
     return out

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import statistics
-import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import psutil
+
+from rollout_bench.load.background import BackgroundSampler
 
 SERVER_NAMES = ("postgres", "redis-server", "nats-server")
 SATURATED_PERCENT = 90.0
@@ -33,24 +34,16 @@ def _label(process: psutil.Process) -> str | None:
 
 
 @dataclass
-class CpuSampler:
+class CpuSampler(BackgroundSampler):
     interval_s: float = 1.0
     machine: list[float] = field(default_factory=list)
     by_process: dict[str, list[float]] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
     _tracked: dict[int, psutil.Process] = field(default_factory=dict)
+    thread_name: ClassVar[str] = "cpu-sampler"
 
     def __enter__(self) -> CpuSampler:
-        psutil.cpu_percent(None)
-        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        psutil.cpu_percent(None)  # the first reading only starts psutil's interval
+        return super().__enter__()  # type: ignore[no-any-return]
 
     def _candidates(self) -> list[psutil.Process]:
         me = psutil.Process(os.getpid())

@@ -4,14 +4,14 @@ counted per sample; a sampler that dies says so, so its silence is never read as
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 import redis
 
+from rollout_bench.load.background import BackgroundSampler
 from rollout_bench.pipeline.wire import legacy_depth, unified_depth
 
 
@@ -23,7 +23,7 @@ class DepthSample:
 
 
 @dataclass
-class QueueDepthSampler:
+class QueueDepthSampler(BackgroundSampler):
     database_url: str
     redis_url: str
     bullmq_prefix: str
@@ -33,18 +33,7 @@ class QueueDepthSampler:
     redis_samples: int = 0
     database_failures: int = 0
     error: str = ""
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def __enter__(self) -> QueueDepthSampler:
-        self._thread = threading.Thread(target=self._run, name="queue-depth-sampler", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+    thread_name: ClassVar[str] = "queue-depth-sampler"
 
     def _run(self) -> None:
         try:

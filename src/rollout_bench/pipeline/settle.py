@@ -6,16 +6,14 @@ not the offered load's: it is kept out of the job-latency figures (`is_settle`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
 
-from msp_pipeline.contract.producer import SyncJobProducer
 from msp_pipeline.migration import TenantMigration
-from rollout_bench.pipeline.wire import enqueue_legacy, enqueue_unified, path_for, sync_jobs
+from rollout_bench.pipeline.wire import enqueue_legacy, enqueue_unified_once, path_for, sync_jobs
 from rollout_bench.tenants import SyntheticTenant
 
 SETTLE_MARK = "-settle-"
@@ -34,14 +32,7 @@ def settle_syncs(tenants: Sequence[SyntheticTenant], routing: TenantMigration, d
                for i, t in enumerate(tenants)]
     unified = [job for _, path, jobs in planned if path == "unified" for job in jobs]
     if unified:
-        async def add() -> None:
-            producer = SyncJobProducer(redis_url, prefix)
-            try:
-                await enqueue_unified(producer, unified)
-            finally:
-                await producer.close()
-
-        asyncio.run(add())
+        enqueue_unified_once(redis_url, prefix, unified)
     legacy = [job for _, path, jobs in planned if path == "legacy" for job in jobs]
     if legacy:
         with psycopg.connect(database_url, autocommit=True) as conn:

@@ -4,22 +4,15 @@ Warm-up syncs carry sync ids starting with `warmup-` and are left out of every f
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 
 import psycopg
 
 from msp_pipeline.contract.jobs import SyncJobData
-from msp_pipeline.contract.producer import SyncJobProducer
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.errors import InfrastructureError
-from rollout_bench.pipeline.wire import (
-    WARMUP_PREFIX,
-    enqueue_legacy,
-    enqueue_unified,
-    sync_jobs,
-)
+from rollout_bench.pipeline.wire import WARMUP_PREFIX, enqueue_legacy, enqueue_unified_once, sync_jobs
 from rollout_bench.sql import load
 from rollout_bench.tenants import SyntheticTenant
 
@@ -37,15 +30,7 @@ def warm_up(tenants: Sequence[SyntheticTenant], routing: TenantMigration, databa
     keys: list[str] = []
     if new:
         jobs = _jobs(new, f"{WARMUP_PREFIX}unified")
-
-        async def add() -> None:
-            producer = SyncJobProducer(redis_url, prefix)
-            try:
-                await enqueue_unified(producer, jobs)
-            finally:
-                await producer.close()
-
-        asyncio.run(add())
+        enqueue_unified_once(redis_url, prefix, jobs)
         keys += [j.job_key for j in jobs]
     with psycopg.connect(database_url, autocommit=True) as conn:
         if old:

@@ -39,6 +39,18 @@ async def enqueue_unified(producer: SyncJobProducer, jobs: Sequence[SyncJobData]
     await asyncio.gather(*(producer.add_sync_job(job) for job in jobs))
 
 
+def enqueue_unified_once(redis_url: str, prefix: str, jobs: Sequence[SyncJobData]) -> None:
+    """A producer for one batch: opened, the jobs added, closed (warm-up, settle, drills)."""
+    async def add() -> None:
+        producer = SyncJobProducer(redis_url, prefix)
+        try:
+            await enqueue_unified(producer, jobs)
+        finally:
+            await producer.close()
+
+    asyncio.run(add())
+
+
 def enqueue_legacy(conn: psycopg.Connection[Any], jobs: Sequence[SyncJobData], scheduled_at: datetime | None = None) -> None:
     """Due rows in scheduled_jobs (the legacy path's wire contract), due at `scheduled_at`."""
     due = scheduled_at or datetime.now(timezone.utc)

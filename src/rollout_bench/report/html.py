@@ -90,7 +90,6 @@ def draw_plots(out: Path, summary: Mapping[str, Any], samples: Mapping[str, Any]
 def write_report(out: Path, summary: dict[str, Any], samples: dict[str, Any], gates: list[Gate],
                  baseline: Mapping[str, Sequence[float]] | None = None) -> Path:
     figures = "".join(_figure(a, p, c) for a, p, c in draw_plots(out, summary, samples, gates, baseline))
-    expressions = {g.name: g.expression.left for g in gates}
     reasons = "".join(f"<li>{esc(r)}</li>" for r in summary["reasons"])
     colour = _VERDICT_COLOURS.get(summary["verdict"], "#000")
     links = [("summary.json", "summary.json"), ("junit.xml", "junit.xml"), ("raw samples", "samples.json.gz"),
@@ -101,7 +100,7 @@ def write_report(out: Path, summary: dict[str, Any], samples: dict[str, Any], ga
 <section id="headline"><h1>Week {summary['week']}: <span style="color:{colour}">{esc(summary['verdict'])}</span></h1>
 <p>{esc(summary.get('week_title', ''))} &mdash; profile {esc(summary['profile'])}, stack {esc(summary['stack'])},
 release {esc(summary['release'])}</p><ul>{reasons}</ul>{headline(summary)}</section>
-<section id="gates"><h2>Gates</h2>{gates_table(summary, expressions)}</section>
+<section id="gates"><h2>Gates</h2>{gates_table(summary)}</section>
 <section id="plots"><h2>Plots</h2>{figures}</section>
 <section id="tenants"><h2>Per tenant</h2>{tenants_table(summary.get('tenants', []))}</section>
 <section id="comparison"><h2>Comparison mode (week 1)</h2>

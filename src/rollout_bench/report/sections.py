@@ -92,18 +92,18 @@ def headline(summary: Mapping[str, Any]) -> str:
     return f"<div class='cards'>{''.join(cards)}</div>"
 
 
-def _evidence_anchor(gate: Mapping[str, Any], expressions: Mapping[str, str]) -> str:
-    left = expressions.get(str(gate["name"]), "")
+def _evidence_anchor(gate: Mapping[str, Any]) -> str:
+    left = str(gate.get("metric", ""))
     for prefix, anchor in EVIDENCE_PLOTS:
         if left.startswith(prefix):
             return anchor
     return ""
 
 
-def gates_table(summary: Mapping[str, Any], expressions: Mapping[str, str]) -> str:
+def gates_table(summary: Mapping[str, Any]) -> str:
     rows = []
     for g in summary.get("gates", []):
-        anchor = _evidence_anchor(g, expressions)
+        anchor = _evidence_anchor(g)
         name = esc(g["name"])
         link = f"<a href='#{anchor}'>{name}</a>" if anchor else name
         rows.append(f"<tr class='{RESULT_CLASSES.get(g['result'], '')}'><td>{link}</td><td>{esc(g['kind'])}</td>"

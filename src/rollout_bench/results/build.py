@@ -35,7 +35,6 @@ from rollout_bench.load.production import ProductionModel
 from rollout_bench.load.profiles import LoadProfile
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.load.weeks import WeekScenario
-from rollout_bench.pipeline.settle import is_settle
 from rollout_bench.results.junit import write_junit
 from rollout_bench.results.store import write_json, write_samples
 from rollout_bench.results.summary import SCHEMA_VERSION, validate
@@ -139,7 +138,7 @@ def _stream_messages(url: str, namespace: str) -> tuple[int | None, int | None]:
 def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(summary, raw samples by metric and path)."""
     attempts = collect.job_first_attempts(conn)
-    arrivals = [a for a in attempts if not a.next_page and not is_settle(a.job_key)]
+    arrivals = [a for a in attempts if a.arrival]
     job_ms = {p: [a.latency_ms for a in arrivals if a.path == p] for p in collect.PATHS}
     next_page_ms = {p: [a.latency_ms for a in attempts if a.next_page and a.path == p] for p in collect.PATHS}
     rows = collect.analyses(conn)
@@ -256,16 +255,16 @@ def gate_samples(samples: Mapping[str, Mapping[str, Sequence[float]]]) -> dict[s
 
 def _validity_reasons(summary: Mapping[str, Any], results: Sequence[Any]) -> list[str]:
     """Words for a run that cannot be judged."""
-    failed = {r.name for r in results if r.result == "fail" and r.kind == "validity"}
+    failed = {r.metric for r in results if r.result == "fail" and r.kind == "validity"}
     reasons = []
-    if any(name.startswith("the machine was not saturated") for name in failed):
+    if any(metric.startswith("cpu.") for metric in failed):
         rate = summary["load"]["rate"].get("jobs_per_s")
         share = summary["cpu"].get("machine_saturated_share") or 0.0
         advice = ("nothing else should run on it during the gate" if summary["profile"] in ("smoke", "tiny")
                   else "use a larger machine or PROFILE=smoke")
         reasons.append(f"this machine cannot carry PROFILE={summary['profile']} at {rate} jobs/s (CPU at 90 % or "
                        f"more in {share:.0%} of the run): {advice}")
-    if any(name.startswith("load generator") for name in failed):
+    if any(metric.startswith("load.") for metric in failed):
         load = summary["load"]
         rate = load["rate"].get("syncs_per_s")
         reasons.append(f"the load generator could not hold {rate} syncs/s on this machine (arrival lateness p99 "
