@@ -23,7 +23,8 @@ _CONFIG = LoadConfig.load() if os.environ.get("LOADTEST_CONFIG") else None
 if _CONFIG is not None and float(_CONFIG.extra.get("LINKED_FLOOD_PER_S", "0")) <= 0:
     del LinkedFloodUser
 
-_SHAPE = SHAPES[_CONFIG.shape if _CONFIG else "smoke"].with_rate(_CONFIG.rate_syncs_per_s if _CONFIG else None)
+_SHAPE = SHAPES[_CONFIG.shape if _CONFIG else "smoke"].with_rate(_CONFIG.rate_syncs_per_s if _CONFIG else None,
+                                                                 _CONFIG.duration_s if _CONFIG else None)
 
 
 class LoadShape(_SHAPE):  # type: ignore[misc,valid-type]

@@ -4,9 +4,12 @@ pipeline does; tick() only keeps one arrival user per Locust process alive until
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 from locust import LoadTestShape
+
+ARRIVALS = ("uniform", "poisson")
 
 
 class RateShape(LoadTestShape):
@@ -19,25 +22,39 @@ class RateShape(LoadTestShape):
     target_rate: float = 1.0  # syncs/s held after the ramp, for shapes that take the run's rate
 
     @classmethod
-    def with_rate(cls, target_rate: float | None) -> type[RateShape]:
-        """This shape holding `target_rate` (the profile's multiple of production), if given."""
-        if target_rate is None:
+    def with_rate(cls, target_rate: float | None, duration_s: float | None = None) -> type[RateShape]:
+        """This shape holding `target_rate` (the profile's multiple of production) and lasting
+        `duration_s`, where given."""
+        overrides: dict[str, object] = {}
+        if target_rate is not None:
+            overrides["target_rate"] = float(target_rate)
+        if duration_s is not None:
+            overrides["duration_s"] = float(duration_s)
+        if not overrides:
             return cls
-        return type(cls.__name__, (cls,), {"target_rate": float(target_rate), "abstract": False})
+        return type(cls.__name__, (cls,), {**overrides, "abstract": False})
 
     def rate_at(self, elapsed_s: float) -> float:
         raise NotImplementedError
 
-    def arrival_offsets(self, step_s: float = 0.01) -> Iterator[float]:
-        """Intended arrival times (seconds from start): an arrival each time the integral of
-        the rate crosses the next whole number — uniform spacing that follows ramps and
-        bursts exactly, the same every run."""
+    def arrival_offsets(self, step_s: float = 0.01, arrivals: str = "uniform", seed: int = 1) -> Iterator[float]:
+        """Intended arrival times (seconds from start). The integral of the rate is the
+        expected count of arrivals so far; an arrival falls each time it has grown by one
+        more gap. `uniform`: every gap is 1, evenly spaced arrivals that follow ramps and
+        bursts exactly. `poisson`: gaps are seeded Exp(1) draws, so arrivals form a Poisson
+        process of this rate (a unit-rate process in the rate's own time): the clumps and
+        lulls of independent tenants, which uniform spacing hides. The same every run."""
+        if arrivals not in ARRIVALS:
+            raise ValueError(f"arrivals {arrivals!r} is not allowed; use one of {', '.join(ARRIVALS)}")
+        draw = random.Random(seed).expovariate if arrivals == "poisson" else None
+        gap = draw(1.0) if draw else 1.0
         accumulated, elapsed = 0.0, 0.0
         while elapsed < self.duration_s:
             accumulated += self.rate_at(elapsed) * step_s
             elapsed += step_s
-            while accumulated >= 1.0:
-                accumulated -= 1.0
+            while accumulated >= gap:
+                accumulated -= gap
+                gap = draw(1.0) if draw else 1.0
                 yield round(elapsed, 4)
 
     def tick(self) -> tuple[int, float] | None:
@@ -69,6 +86,17 @@ class Tiny(RateShape):
         return 2.0
 
 
+class Constant(RateShape):
+    """One constant rate (the run's `rate_syncs_per_s`) for the run's `duration_s`: a step of
+    the capacity search."""
+
+    duration_s = 40.0
+    description = "a constant rate for the run's duration (capacity search steps)"
+
+    def rate_at(self, elapsed_s: float) -> float:
+        return self.target_rate
+
+
 class Standard(RateShape):
     duration_s = 660.0
     description = "pre-rollout run: 60 s ramp to the profile's rate (10x production), hold 10 minutes"
@@ -93,4 +121,4 @@ class Spike(RateShape):
         return self.target_rate * (15.0 if 120.0 <= elapsed_s < 150.0 else 1.0)
 
 
-SHAPES: dict[str, type[RateShape]] = {"tiny": Tiny, "smoke": Smoke, "standard": Standard, "soak": Soak, "spike": Spike}
+SHAPES: dict[str, type[RateShape]] = {"tiny": Tiny, "smoke": Smoke, "constant": Constant, "standard": Standard, "soak": Soak, "spike": Spike}

@@ -60,7 +60,7 @@ class SyncTriggerUser(User):
     def on_start(self) -> None:
         self.config = LoadConfig.load()
         self.routing = TenantMigration.from_env(self.config.flags)
-        self.shape = SHAPES[self.config.shape].with_rate(self.config.rate_syncs_per_s)()
+        self.shape = SHAPES[self.config.shape].with_rate(self.config.rate_syncs_per_s, self.config.duration_s)()
         # each tenant at its own cadence: round robin over a seeded order, not a random pick
         self.order = list(self.config.tenants)
         random.Random(self.config.seed).shuffle(self.order)
@@ -88,7 +88,7 @@ class SyncTriggerUser(User):
         if self.done:
             gevent.sleep(0.5)
             return
-        offsets = list(self.shape.arrival_offsets())
+        offsets = list(self.shape.arrival_offsets(arrivals=self.config.arrivals, seed=self.config.seed))
         RECORDER.count("arrivals_planned", len(offsets))
         RECORDER.count("schedule_ms", int(offsets[-1] * 1000) if offsets else 0)
         started_mono, started_wall = time.monotonic(), time.time()

@@ -35,6 +35,8 @@ class LoadConfig:
     mutation_candidates: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     rate_syncs_per_s: float | None = None  # the hold rate of production-based shapes
     nats_namespace: str = ""  # the run's own stream and subjects (the pipeline's NATS_NAMESPACE)
+    arrivals: str = "uniform"  # "uniform" or "poisson" (seeded exponential gaps): loadtests.shapes.ARRIVALS
+    duration_s: float | None = None  # overrides the shape's duration (capacity steps)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))
