@@ -36,7 +36,7 @@ test-unit: $(STAMP) ## Run unit tests only (no servers)
 test-integration: $(STAMP) ## Run integration tests against the stack
 	$(PY) -m pytest tests/integration
 
-loadtest: $(STAMP) ## Run the rollout gate: make loadtest WEEK=1..7 PROFILE=smoke|standard|soak|spike [STACK=] [RELEASE=]
+loadtest: $(STAMP) ## Run the rollout gate: make loadtest WEEK=1..7 PROFILE=smoke|standard|soak|spike [RUNS=] [STACK=] [RELEASE=]
 	$(VENV)/bin/rollout-bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE)) $(if $(RUNS),--runs $(RUNS))
 
 loadtest-ui: $(STAMP) ## Interactive Locust web UI on 127.0.0.1:8089 for WEEK=n
@@ -60,7 +60,7 @@ bench: $(STAMP) ## Run the pytest-benchmark suites and save results under result
 bench-compare: $(STAMP) ## Compare benchmarks with the last saved run
 	$(PY) -m pytest benchmarks --benchmark-storage=results/bench --benchmark-compare --benchmark-compare-fail=mean:10%
 
-baseline: $(STAMP) ## Store the latest runs (default 3) as a release baseline: make baseline RELEASE=x [RUNS=3] [FORCE=1]
+baseline: $(STAMP) ## Store the latest undisturbed runs (default 5) as a release baseline: make baseline RELEASE=x [RUNS=5] [FORCE=1]
 	$(PY) -m rollout_bench baseline --release $(RELEASE) $(if $(RUNS),--runs $(RUNS)) $(if $(FORCE),--force)
 
 compare: $(STAMP) ## Compare runs or releases: make compare BASE=x [HEAD=run_or_release]

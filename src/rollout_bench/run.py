@@ -58,6 +58,8 @@ class LoadtestOptions:
     gates_file: Path | None = None  # default: ops/gates.toml of the project
     results_root: Path | None = None  # default: paths.results_dir()
     keep_database: bool = False
+    series_earlier: tuple[Path, ...] = ()  # the run folders of this series before this run (--runs N)
+    series_runs: int = 1  # N: the last run of a series judges the release comparison over all N
 
 
 def private_config(config: LoadConfig, out: Path) -> Path:

@@ -10,7 +10,7 @@ import argparse
 import json
 import shutil
 
-DEFAULT_BASELINE_RUNS = 3
+DEFAULT_BASELINE_RUNS = 5  # the calibration test's base (tests/unit/test_compare_calibration.py)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     baseline.add_argument("--release", required=True)
     baseline.add_argument("--run", action="append", default=None, help="run id (repeatable; default: latest runs)")
     baseline.add_argument("--runs", type=int, default=DEFAULT_BASELINE_RUNS,
-                          help="how many of the latest runs of the latest run's context to store (default 3)")
+                          help="how many of the latest undisturbed runs of the latest run's context to store "
+                               f"(default {DEFAULT_BASELINE_RUNS})")
     baseline.add_argument("--force", action="store_true", help="replace a stored release")
     baseline.set_defaults(func=run_baseline)
 
@@ -68,6 +69,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     from rollout_bench.compare.bench import BENCH_FILE, latest_bench
     from rollout_bench.compare.context import same_context
     from rollout_bench.errors import UserError
+    from rollout_bench.load.cpu import disturbance
     from rollout_bench.paths import results_dir
     from rollout_bench.results.store import latest_run, latest_runs, read_summary, resolve, store_baseline
 
@@ -75,15 +77,20 @@ def run_baseline(args: argparse.Namespace) -> int:
         raise UserError("RELEASE is empty; use make baseline RELEASE=x")
     if args.run:
         runs = [resolve(run) for run in args.run]
+        disturbed = [why for why in (disturbance(read_summary(r)) for r in runs) if why]
+        if disturbed and not args.force:
+            raise UserError(f"{disturbed[0]}: a baseline of disturbed runs would hide regressions; pass --force "
+                            "to store it anyway")
     else:
         if args.runs < 1:
             raise UserError(f"--runs {args.runs} is not allowed; use 1 or more")
         context = read_summary(latest_run())
-        runs = latest_runs(args.runs, lambda summary: same_context(summary, context))
+        runs = latest_runs(args.runs, lambda summary: same_context(summary, context)
+                           and (args.force or not disturbance(summary)))
         if len(runs) < args.runs:
-            raise UserError(f"{len(runs)} run(s) of the latest run's context found, {args.runs} wanted; make more "
-                            f"with `make loadtest WEEK={context.get('week')} PROFILE={context.get('profile')} "
-                            f"RUNS={args.runs}` or pass --runs {len(runs)}")
+            raise UserError(f"{len(runs)} undisturbed run(s) of the latest run's context found, {args.runs} wanted; "
+                            f"make more on a quiet machine with `make loadtest WEEK={context.get('week')} "
+                            f"PROFILE={context.get('profile')} RUNS={args.runs}` or pass --runs {len(runs)}")
     target = store_baseline(runs, args.release, force=args.force)
     print(f"stored {len(runs)} run(s) as {target}: {', '.join(r.name for r in runs)}")
     bench = latest_bench(results_dir())

@@ -1,6 +1,8 @@
 """CPU over the run, once a second (psutil): the machine as a whole, each process this run
-started (pipeline roles, Locust) and the local servers (postgres, redis-server,
-nats-server). Tells a saturated machine or load generator from a slow pipeline."""
+started (pipeline roles, Locust), the harness itself and the local servers (postgres,
+redis-server, nats-server). Tells a saturated machine or load generator from a slow
+pipeline, and a run disturbed by other work on the machine (`foreign`: the machine's CPU
+that none of those processes used) from one that had the machine to itself."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ from rollout_bench.load.background import BackgroundSampler
 
 SERVER_NAMES = ("postgres", "redis-server", "nats-server")
 SATURATED_PERCENT = 90.0
+# Mean CPU of other work, in % of one core, above which a run is "disturbed": its latencies
+# are not comparable with another run's (on this 2-core machine, 8 % of a core of other work
+# already moved the median job latency by about 10 %; 85 % by a third).
+DISTURBED_CORE_PERCENT = 15.0
 
 
 def _label(process: psutil.Process) -> str | None:
@@ -28,6 +34,8 @@ def _label(process: psutil.Process) -> str | None:
     text = " ".join(cmdline)
     if "locust" in text:
         return "locust"
+    if process.pid == os.getpid():
+        return "harness"
     if "--role" in cmdline:
         return f"pipeline-{cmdline[cmdline.index('--role') + 1]}"
     return None
@@ -38,6 +46,7 @@ class CpuSampler(BackgroundSampler):
     interval_s: float = 1.0
     machine: list[float] = field(default_factory=list)
     by_process: dict[str, list[float]] = field(default_factory=dict)
+    foreign: list[float] = field(default_factory=list)  # % of one core used by no process of the run
     _tracked: dict[int, psutil.Process] = field(default_factory=dict)
     thread_name: ClassVar[str] = "cpu-sampler"
 
@@ -47,13 +56,15 @@ class CpuSampler(BackgroundSampler):
 
     def _candidates(self) -> list[psutil.Process]:
         me = psutil.Process(os.getpid())
-        found = me.children(recursive=True)
+        found = [me, *me.children(recursive=True)]
         found += [p for p in psutil.process_iter(["name"]) if p.info["name"] in SERVER_NAMES]
         return found
 
     def _run(self) -> None:
+        cores = psutil.cpu_count() or 1
         while not self._stop.wait(self.interval_s):
-            self.machine.append(psutil.cpu_percent(None))
+            machine = psutil.cpu_percent(None)
+            self.machine.append(machine)
             totals: dict[str, float] = {}
             for process in self._candidates():
                 label = _label(process)
@@ -66,10 +77,12 @@ class CpuSampler(BackgroundSampler):
                     continue
             for label, percent in totals.items():
                 self.by_process.setdefault(label, []).append(percent)
+            self.foreign.append(machine * cores - sum(totals.values()))
 
     def summary(self) -> dict[str, Any]:
-        """Mean and p95 CPU % per process (100 % = one core), and the machine's (100 % = all
-        cores), with the share of samples in which the machine was saturated."""
+        """Mean and p95 CPU % per process (100 % = one core), the machine's (100 % = all
+        cores) with the share of samples in which it was saturated, and the other work's
+        (`foreign`, % of one core) with whether it `disturbed` the run."""
         def stats(values: list[float]) -> dict[str, float | int | None]:
             if not values:
                 return {"samples": 0, "mean": None, "p95": None}
@@ -78,6 +91,20 @@ class CpuSampler(BackgroundSampler):
                     "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)}
 
         saturated = sum(1 for v in self.machine if v >= SATURATED_PERCENT)
+        foreign = stats(self.foreign)
         return {"cores": psutil.cpu_count(), "machine": stats(self.machine),
                 "machine_saturated_share": round(saturated / len(self.machine), 3) if self.machine else None,
-                "processes": {label: stats(values) for label, values in sorted(self.by_process.items())}}
+                "processes": {label: stats(values) for label, values in sorted(self.by_process.items())},
+                "foreign": foreign,
+                "disturbed": None if foreign["mean"] is None else foreign["mean"] > DISTURBED_CORE_PERCENT}
+
+
+def disturbance(summary: dict[str, Any]) -> str:
+    """Why a run's latencies are not comparable with another's ('' when it had the machine
+    to itself; also '' for runs recorded before this was measured)."""
+    cpu = summary.get("cpu") or {}
+    foreign = (cpu.get("foreign") or {}).get("mean")
+    if not cpu.get("disturbed"):
+        return ""
+    return (f"run {summary.get('run_id')}: the machine was busy with other work ({foreign:.0f} % of a core "
+            f"on average, more than {DISTURBED_CORE_PERCENT:.0f} %)")

@@ -24,6 +24,7 @@ class LoadProfile:
     description: str = ""
     production_multiple: float | None = None  # the hold rate as a multiple of ops/production.toml's
     rate_syncs_per_s: float | None = None  # resolved from the multiple (None: the shape's own rate)
+    runs: int = 1  # default `--runs`: the head runs the release comparison needs (see ops/gates.toml)
 
     def rate_line(self, production: ProductionModel, shape_rate: float | None = None) -> str:
         """'0.556 syncs/s, 2.78 jobs/s = 10x production (200 tenants hourly)'."""
@@ -48,8 +49,8 @@ LOAD_PROFILES: dict[str, LoadProfile] = {
         LoadProfile(
             "smoke", (("small", 30), ("worked-example", 6)), "smoke",
             {"LEGACY_POLL_INTERVAL_S": "2", "LEGACY_DEBOUNCE_S": "3", "UNIFIED_SETTLE_S": "3"},
-            drain_timeout_s=90.0,
-            description="CI gate: 90 s over 36 tenants, enough new-path jobs to decide a p99 in weeks 4-7; legacy "
+            drain_timeout_s=90.0, runs=3,
+            description="CI gate: 3 runs of 90 s over 36 tenants, enough new-path jobs to decide a p99 in weeks 4-7; legacy "
                         "poll and debounce shortened so legacy work finishes",
         ),
         LoadProfile(
