@@ -13,7 +13,7 @@ export STACK
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-unit test-integration loadtest loadtest-ui stack-up stack-down \
-        stack-status probe bench bench-compare baseline compare drill drills promtool-test clean
+        stack-status probe bench bench-compare baseline remeasure compare drill drills promtool-test clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,9 @@ bench-compare: $(STAMP) ## Compare benchmarks with the last saved run
 
 baseline: $(STAMP) ## Store the latest undisturbed runs (default 5) as a release baseline: make baseline RELEASE=x [RUNS=5] [FORCE=1]
 	$(PY) -m rollout_bench baseline --release $(RELEASE) $(if $(RUNS),--runs $(RUNS)) $(if $(FORCE),--force)
+
+remeasure: $(STAMP) ## Measure the last stored release again on this machine, from its commit: make remeasure [RELEASE=x] [WEEK=5] [RUNS=5]
+	$(PY) -m rollout_bench remeasure --week $(WEEK) --profile $(PROFILE) --stack $(if $(filter auto,$(STACK)),embedded,$(STACK)) $(if $(RELEASE),--release $(RELEASE)) $(if $(RUNS),--runs $(RUNS))
 
 compare: $(STAMP) ## Compare runs or releases: make compare BASE=x [HEAD=run_or_release]
 	$(PY) -m rollout_bench compare --base $(BASE) $(if $(HEAD),--head $(HEAD)) $(if $(JSON),--json) $(if $(FORCE),--force)

@@ -1,5 +1,6 @@
 """`python -m rollout_bench compare --base X [--head Y] [--json] [--force]` and
-`baseline --release X [--runs N | --run ID ...] [--force]`.
+`baseline --release X [--runs N | --run ID ...] [--force]`, and
+`remeasure [--release X] --week N --profile P --stack S [--runs N] [--if-missing]`.
 
 compare exits 0 (no regression), 1 (a regression), 2 (refused: a different context, unless
 --force, which still prints every difference)."""
@@ -30,6 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                f"(default {DEFAULT_BASELINE_RUNS})")
     baseline.add_argument("--force", action="store_true", help="replace a stored release")
     baseline.set_defaults(func=run_baseline)
+    again = sub.add_parser("remeasure", help="measure a stored release again on this machine, from its commit")
+    again.add_argument("--release", default=None,
+                       help="stored release (default: the latest one of this week, profile and stack)")
+    again.add_argument("--week", type=int, default=5)
+    again.add_argument("--profile", default="smoke")
+    again.add_argument("--stack", default="embedded", help="the resolved stack mode the runs recorded")
+    again.add_argument("--runs", type=int, default=DEFAULT_BASELINE_RUNS)
+    again.add_argument("--if-missing", action="store_true",
+                       help="do nothing when a stored release of this context on this machine exists")
+    again.set_defaults(func=run_remeasure)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -97,4 +108,26 @@ def run_baseline(args: argparse.Namespace) -> int:
     if bench is not None:
         shutil.copy2(bench, target / BENCH_FILE)
         print(f"with the latest pytest-benchmark results: {bench}")
+    return 0
+
+
+def run_remeasure(args: argparse.Namespace) -> int:
+    from rollout_bench.compare.releases import load
+    from rollout_bench.compare.remeasure import Wanted, latest_elsewhere, remeasure, stored_here
+    from rollout_bench.errors import UserError
+    from rollout_bench.results.store import resolve
+
+    wanted = Wanted(args.week, args.profile, args.stack)
+    if args.if_missing:
+        here = stored_here(wanted)
+        if here is not None:
+            print(f"remeasure: release {here.name} was measured on this machine (week {args.week}, profile "
+                  f"{args.profile}, stack {args.stack}); nothing to do")
+            return 0
+    stored = load(resolve(args.release)) if args.release else latest_elsewhere(wanted)
+    if stored is None:
+        raise UserError(f"no stored release of week {args.week}, profile {args.profile}, stack {args.stack} to "
+                        "measure again; make one with `make loadtest` and `make baseline RELEASE=x`")
+    target = remeasure(stored, wanted, args.runs)
+    print(f"remeasure: stored as {target}")
     return 0
