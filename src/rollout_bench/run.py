@@ -17,6 +17,7 @@ import psycopg
 
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.collect import records as collect
+from rollout_bench.collect.bench import run_benchmarks
 from rollout_bench.collect.clock import ClockOffset, check_offset, measure_offset
 from rollout_bench.collect.context import server_versions
 from rollout_bench.console import Progress
@@ -156,6 +157,9 @@ class LoadtestRun:
                         phases["drain_end"] = time.time()
                     scrapes = supervisor.scrape()
                     exit_codes = supervisor.stop_all()
+                if self.profile.benchmarks:
+                    progress("benchmarks: the pytest-benchmark suites on this stack (results in bench.json)")
+                    run_benchmarks(urls, self.out)
                 clock["end"] = self._clock(database_url, "at the end")
                 progress("collecting results")
                 record = RunRecord(

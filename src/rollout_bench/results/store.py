@@ -19,7 +19,7 @@ from typing import Any
 from rollout_bench.errors import UserError
 from rollout_bench.paths import results_dir
 
-BASELINE_FILES = ("summary.json", "samples.json.gz", "histograms.json")
+BASELINE_FILES = ("summary.json", "samples.json.gz", "histograms.json", "bench.json")
 
 
 def new_run_id(now: datetime | None = None) -> str:
