@@ -99,12 +99,23 @@ class CpuSampler(BackgroundSampler):
                 "disturbed": None if foreign["mean"] is None else foreign["mean"] > DISTURBED_CORE_PERCENT}
 
 
+def foreign_mean(cpu: dict[str, Any]) -> float | None:
+    """Mean CPU of other work (% of one core); for runs recorded before it was measured, the
+    machine's mean less the means of the run's processes."""
+    recorded = (cpu.get("foreign") or {}).get("mean")
+    if recorded is not None:
+        return float(recorded)
+    machine, cores = (cpu.get("machine") or {}).get("mean"), cpu.get("cores")
+    if machine is None or not cores:
+        return None
+    return float(machine) * int(cores) - sum(float(p.get("mean") or 0) for p in (cpu.get("processes") or {}).values())
+
+
 def disturbance(summary: dict[str, Any]) -> str:
     """Why a run's latencies are not comparable with another's ('' when it had the machine
-    to itself; also '' for runs recorded before this was measured)."""
-    cpu = summary.get("cpu") or {}
-    foreign = (cpu.get("foreign") or {}).get("mean")
-    if not cpu.get("disturbed"):
+    to itself, or when nothing about its CPU was recorded)."""
+    foreign = foreign_mean(summary.get("cpu") or {})
+    if foreign is None or foreign <= DISTURBED_CORE_PERCENT:
         return ""
     return (f"run {summary.get('run_id')}: the machine was busy with other work ({foreign:.0f} % of a core "
             f"on average, more than {DISTURBED_CORE_PERCENT:.0f} %)")
