@@ -15,10 +15,10 @@ from rollout_bench.cli import main
 from rollout_bench.collect.context import machine
 from rollout_bench.compare.figures import latest_release_of_context
 from rollout_bench.compare.releases import load
-from rollout_bench.compare.remeasure import Wanted, latest_elsewhere, release_commit, remeasure, stored_here
+from rollout_bench.compare.remeasure import Wanted, latest_release, measured_here, release_commit, remeasure
 from rollout_bench.errors import UserError
 from rollout_bench.paths import project_root
-from rollout_bench.results.store import run_dir, store_baseline, write_json, write_samples
+from rollout_bench.results.store import releases, run_dir, store_baseline, write_json, write_samples
 
 HEAD = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True, text=True,
                       check=True).stdout.strip()
@@ -65,25 +65,35 @@ def _worktrees() -> str:
 
 
 def test_a_release_of_another_machine_is_measured_here_from_its_commit(results: Path) -> None:
-    assert stored_here(WANTED) is None
-    stored = latest_elsewhere(WANTED)
+    assert measured_here("1.0.0", WANTED) is None
+    stored = latest_release(WANTED)
     assert stored is not None and stored.name == "1.0.0"
     measure = _fake_measure()
     target = remeasure(stored, WANTED, 2, measure, progress=lambda _: None)
     assert measure.seen["checkout_head"] == HEAD  # the release's own commit, checked out apart
     assert str(measure.seen["checkout"]) not in _worktrees()  # and removed afterwards
     assert target.name.startswith("1.0.0@") and len(load(target).summaries) == 2
-    here = stored_here(WANTED)
+    here = measured_here("1.0.0", WANTED)
     assert here is not None and here.name == target.name
-    assert latest_release_of_context({**load(target).summaries[0]}) is not None
+    found = latest_release_of_context({**load(target).summaries[0]})
+    assert found is not None and found.name == target.name
+    assert latest_release(WANTED).name == "1.0.0"  # a copy is never "the latest release"
+
+
+def test_a_copy_stands_right_after_its_original_whenever_it_was_measured(results: Path) -> None:
+    later = [_run(results, f"2026020{n}T000000Z-eeeee{n}", machine_info=ELSEWHERE) for n in range(2)]
+    store_baseline(later, "1.1.0", results)
+    stored = load(results / "releases" / "1.0.0")
+    copy = remeasure(stored, WANTED, 2, _fake_measure(), progress=lambda _: None)  # runs dated after 1.1.0's
+    assert [d.name for d in releases()] == ["1.0.0", copy.name, "1.1.0"]
 
 
 def test_disturbed_remeasured_runs_are_refused(results: Path) -> None:
-    stored = latest_elsewhere(WANTED)
+    stored = latest_release(WANTED)
     assert stored is not None
     with pytest.raises(UserError, match="busy with other work"):
         remeasure(stored, WANTED, 2, _fake_measure(foreign=60.0), progress=lambda _: None)
-    assert stored_here(WANTED) is None
+    assert measured_here("1.0.0", WANTED) is None
 
 
 def test_a_release_of_a_dirty_tree_cannot_be_measured_again(tmp_path: Path) -> None:
@@ -94,9 +104,20 @@ def test_a_release_of_a_dirty_tree_cannot_be_measured_again(tmp_path: Path) -> N
         release_commit(stored)
 
 
-def test_if_missing_does_nothing_when_this_machine_has_a_release(results: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_if_missing_does_nothing_when_the_latest_release_was_measured_here(
+        results: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runs = [_run(results, f"2026040{n}T000000Z-ddddd{n}", machine_info=machine()) for n in range(3)]
     store_baseline(runs, "1.1.0", results)
     assert main(["remeasure", "--if-missing"]) == 0
     assert "release 1.1.0 was measured on this machine" in capsys.readouterr().out
+
+
+def test_if_missing_measures_the_latest_release_when_only_an_older_one_was_measured_here(
+        results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = [_run(results, f"2025120{n}T000000Z-fffff{n}", machine_info=machine()) for n in range(2)]
+    store_baseline(here, "0.9.0", results)  # older than 1.0.0, of this machine
+    called: list[str] = []
+    monkeypatch.setattr("rollout_bench.compare.remeasure.remeasure",
+                        lambda stored, wanted, runs: called.append(stored.name) or results)
+    assert main(["remeasure", "--if-missing"]) == 0
+    assert called == ["1.0.0"]

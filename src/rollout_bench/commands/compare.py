@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     again.add_argument("--stack", default="embedded", help="the resolved stack mode the runs recorded")
     again.add_argument("--runs", type=int, default=DEFAULT_BASELINE_RUNS)
     again.add_argument("--if-missing", action="store_true",
-                       help="do nothing when a stored release of this context on this machine exists")
+                       help="do nothing when the release was measured on this machine already")
     again.set_defaults(func=run_remeasure)
 
 
@@ -113,18 +113,18 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 def run_remeasure(args: argparse.Namespace) -> int:
     from rollout_bench.compare.releases import load
-    from rollout_bench.compare.remeasure import Wanted, latest_elsewhere, remeasure, stored_here
+    from rollout_bench.compare.remeasure import Wanted, latest_release, measured_here, remeasure
     from rollout_bench.errors import UserError
     from rollout_bench.results.store import resolve
 
     wanted = Wanted(args.week, args.profile, args.stack)
-    if args.if_missing:
-        here = stored_here(wanted)
+    stored = load(resolve(args.release)) if args.release else latest_release(wanted)
+    if args.if_missing and stored is not None:
+        here = measured_here(stored.name.split("@")[0], wanted)
         if here is not None:
-            print(f"remeasure: release {here.name} was measured on this machine (week {args.week}, profile "
-                  f"{args.profile}, stack {args.stack}); nothing to do")
+            print(f"remeasure: release {stored.name} was measured on this machine ({here.name}: week {args.week}, "
+                  f"profile {args.profile}, stack {args.stack}); nothing to do")
             return 0
-    stored = load(resolve(args.release)) if args.release else latest_elsewhere(wanted)
     if stored is None:
         raise UserError(f"no stored release of week {args.week}, profile {args.profile}, stack {args.stack} to "
                         "measure again; make one with `make loadtest` and `make baseline RELEASE=x`")

@@ -54,21 +54,26 @@ class Wanted:
             self.week, self.profile, self.stack)
 
 
-def stored_here(wanted: Wanted, root: Path | None = None) -> ResultSet | None:
-    """The latest stored release whose every run was made in `wanted`'s context on this machine."""
-    this_machine = machine()
+def latest_release(wanted: Wanted, root: Path | None = None) -> ResultSet | None:
+    """The latest stored release of `wanted`'s load (week, profile, stack), measured on any
+    machine: an original, never a copy measured again elsewhere."""
     for directory in reversed(releases(root)):
+        if "@" in directory.name:
+            continue
         stored = load(directory)
-        if all(wanted.matches(summary, this_machine) for summary in stored.summaries):
+        if all(wanted.same_load(summary) for summary in stored.summaries):
             return stored
     return None
 
 
-def latest_elsewhere(wanted: Wanted, root: Path | None = None) -> ResultSet | None:
-    """The latest stored release of `wanted`'s load (week, profile, stack), on any machine."""
-    for directory in reversed(releases(root)):
+def measured_here(release: str, wanted: Wanted, root: Path | None = None) -> ResultSet | None:
+    """`release` itself or a copy of it measured on this machine in `wanted`'s context."""
+    this_machine = machine()
+    for directory in releases(root):
+        if directory.name.split("@")[0] != release:
+            continue
         stored = load(directory)
-        if all(wanted.same_load(summary) for summary in stored.summaries):
+        if all(wanted.matches(summary, this_machine) for summary in stored.summaries):
             return stored
     return None
 
@@ -144,5 +149,5 @@ def remeasure(stored: ResultSet, wanted: Wanted, runs: int, measure: Measure = m
         return store_baseline(made, name, root, force=True)
 
 
-__all__ = ["Wanted", "latest_elsewhere", "machine_slug", "measure_checkout", "release_commit", "remeasure",
-           "stored_here"]
+__all__ = ["Wanted", "latest_release", "machine_slug", "measure_checkout", "measured_here", "release_commit",
+           "remeasure"]

@@ -127,6 +127,14 @@ def latest_runs(count: int, same_as: Callable[[dict[str, Any]], bool] | None = N
              and (same_as is None or same_as(read_summary(p)))]
     return sorted(found[:count])
 def releases(root: Path | None = None) -> list[Path]:
+    """Stored releases, oldest first. A release measured again on another machine
+    (`<release>@<machine>`, see compare/remeasure.py) stands right after its original."""
     root = root or results_dir()
-    return sorted((p for p in (root / "releases").glob("*") if (p / "summary.json").is_file()),
-                  key=lambda p: read_summary(p).get("started_at", ""))
+    found = [p for p in (root / "releases").glob("*") if (p / "summary.json").is_file()]
+    started = {p.name: str(read_summary(p).get("started_at", "")) for p in found}
+
+    def order(folder: Path) -> tuple[str, str]:
+        original = folder.name.split("@")[0]
+        return started.get(original, started[folder.name]), folder.name
+
+    return sorted(found, key=order)
