@@ -1,11 +1,13 @@
 """Capacity results across releases, on synthetic results built from capacity/result.py's
 dataclasses: the knee's interval (bracket and repeats), the verdict (a change only when
-the intervals are apart AND the ratio passes the factor), the context refusal and the
-one-line description."""
+the intervals are apart AND the ratio passes the factor), the context refusal, the one-line
+description, storing with a release, and the trend plot."""
 
 from __future__ import annotations
 
 import json
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,10 @@ import pytest
 from rollout_bench.capacity.compare import capacity_rows, compare_capacity, knee_interval
 from rollout_bench.capacity.describe import describe_result, render_capacity
 from rollout_bench.capacity.result import CapacityResult, Check, Knee, StepResult
+from rollout_bench.capacity.stored import latest_release_like, releases_like, resolve_capacity, stored_releases
+from rollout_bench.capacity.trend import capacity_trend_plot
 from rollout_bench.errors import UserError
+from rollout_bench.results.store import run_dir, store_baseline, write_json
 
 CONTEXT: dict[str, Any] = {
     "release": "1.0.0", "git_sha": "abc", "stack": "embedded", "seed": 1,
@@ -151,3 +156,37 @@ def test_one_line_description_for_the_report() -> None:
     assert describe_result(result(None, 2.0)) == (
         "unified, week 5, 1 worker: no knee: no sustainable step: capacity below 2.0 syncs/s "
         "(latency: p99 upper bound 1830 ms (n=1210))")
+
+
+def _capacity_run(root: Path, capacity: CapacityResult) -> Path:
+    folder = run_dir(capacity.run_id, root)
+    write_json(folder / "capacity.json", capacity.to_dict())
+    return folder
+
+
+def test_capacity_results_are_stored_with_a_release_and_drawn_across_releases(tmp_path: Path) -> None:
+    knees = {"1.0.0": (12.0, 13.2), "1.1.0": (12.3, 13.5), "1.2.0": (9.6, 10.5)}
+    for number, (release, (knee, high)) in enumerate(knees.items()):
+        run = _capacity_run(tmp_path, result(knee, high, run_id=f"2026010{number}T000000Z-cccccc",
+                                             started_at=f"2026-01-0{number + 1}T00:00:00+00:00"))
+        store_baseline([run], release, root=tmp_path)
+    assert (tmp_path / "releases" / "1.2.0" / "runs" / "20260102T000000Z-cccccc" / "capacity.json").is_file()
+    other = _capacity_run(tmp_path, result(30.0, 33.0, run_id="20260109T000000Z-dddddd", stack="external",
+                                           started_at="2026-01-09T00:00:00+00:00"))
+    store_baseline([other], "1.3.0-ci", root=tmp_path)
+    assert [name for name, _ in stored_releases(tmp_path)] == ["1.0.0", "1.1.0", "1.2.0", "1.3.0-ci"]
+    name, found = resolve_capacity("1.1.0", tmp_path)
+    assert name == "1.1.0" and found[0].knee is not None and found[0].knee.syncs_per_s == 12.3
+    assert resolve_capacity("20260102T000000Z-cccccc", tmp_path)[1][0].run_id == "20260102T000000Z-cccccc"
+    with pytest.raises(UserError, match="holds no capacity result"):
+        resolve_capacity("9.9.9", tmp_path)
+    head = result(9.7, 10.6, run_id="head", started_at="2026-01-10T00:00:00+00:00")
+    like = releases_like(head, tmp_path)
+    assert [name for name, _ in like] == ["1.0.0", "1.1.0", "1.2.0"]  # 1.3.0-ci ran on another stack
+    latest = latest_release_like(head, tmp_path)
+    assert latest is not None and latest[0] == "1.2.0"
+    steps = [capacity_rows(a, b)[0].verdict for (_, a), (_, b) in pairwise(like)]
+    assert steps == ["no change", "regression"]
+    plot = capacity_trend_plot(like, tmp_path / "capacity-trend.png")
+    assert plot is not None and plot.stat().st_size > 10_000
+    assert capacity_trend_plot([], tmp_path / "empty.png") is None
