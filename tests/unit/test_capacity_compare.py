@@ -174,6 +174,8 @@ def test_capacity_results_are_stored_with_a_release_and_drawn_across_releases(tm
     other = _capacity_run(tmp_path, result(30.0, 33.0, run_id="20260109T000000Z-dddddd", stack="external",
                                            started_at="2026-01-09T00:00:00+00:00"))
     store_baseline([other], "1.3.0-ci", root=tmp_path)
+    with pytest.raises(UserError, match=r"has no samples.json.gz \(nor a capacity result\)"):
+        store_baseline([run_dir("20260111T000000Z-eeeeee", tmp_path)], "2.0.0", root=tmp_path)
     assert [name for name, _ in stored_releases(tmp_path)] == ["1.0.0", "1.1.0", "1.2.0", "1.3.0-ci"]
     name, found = resolve_capacity("1.1.0", tmp_path)
     assert name == "1.1.0" and found[0].knee is not None and found[0].knee.syncs_per_s == 12.3

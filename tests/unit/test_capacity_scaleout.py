@@ -12,8 +12,10 @@ import pytest
 
 from rollout_bench.capacity.result import CapacityResult
 from rollout_bench.capacity.scaleout import observation_of, read_scaleout, run_scaleout
+from rollout_bench.capacity.stored import resolve_capacity
 from rollout_bench.capacity.usl import fit_usl, usl
 from rollout_bench.errors import UserError
+from rollout_bench.results.store import run_dir, store_baseline
 from tests.unit.test_capacity_compare import result
 
 JOBS_PER_SYNC = 5.0
@@ -74,6 +76,14 @@ def test_fewer_than_three_knees_give_no_fit_but_still_the_files(tmp_path: Path) 
     assert not scaleout.fit.fitted
     assert scaleout.fit.reason == "a USL fit needs knees at 3 or more distinct worker counts; have N=1, N=2"
     assert (tmp_path / "scaleout.json").is_file() and (tmp_path / "scaleout.png").is_file()
+
+
+def test_a_scale_out_is_stored_with_a_release_and_read_back(tmp_path: Path) -> None:
+    run = run_dir("20260101T000000Z-scaleo", tmp_path)
+    run_scaleout([1, 2, 4], FakeSearch(), directory=run, draws=0)
+    store_baseline([run], "1.0.0", root=tmp_path)
+    name, results = resolve_capacity("1.0.0", tmp_path)
+    assert name == "1.0.0" and [r.workers for r in results] == [1, 2, 4]
 
 
 def test_the_default_folder_is_a_new_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
