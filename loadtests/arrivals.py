@@ -60,8 +60,10 @@ class ArrivalEngine:
     def __init__(self, environment: Any, config: LoadConfig, offsets: Sequence[float], share: Share,
                  on_finished: Callable[[], None] | None = None, sinks: Mapping[Path, Sink] | None = None) -> None:
         self.environment, self.config, self.share = environment, config, share
-        self.mine = share.mine(offsets)
         self.order = tenant_order(config)
+        self.mine = share.mine(offsets) if self.order else []
+        if not self.order and offsets:
+            LOG.warning("the run's config names no tenant: none of its %d arrivals can fire", len(offsets))
         routing = TenantMigration.from_env(config.flags)
         self.paths: dict[str, Path] = {t.tenant_id: path_for(routing, t.tenant_id) for t in self.order}
         self.sinks: Mapping[Path, Sink] = sinks or {"unified": UnifiedSink(config.redis_url, config.bullmq_prefix),

@@ -63,7 +63,8 @@ class GeneratorResult:
 
     def lines(self) -> list[str]:
         """The human-readable report."""
-        cpu = self.cpu.get("processes", {}).get("locust", {})
+        by_process = self.cpu.get("processes", {})
+        cpu, redis_cpu = by_process.get("locust", {}), by_process.get("redis-server", {})
         late = self.lateness_ms
         verdict = {True: "HELD", False: "NOT HELD", None: "NO EVIDENCE"}[self.held]
         verdict_reason = (f": {'; '.join(self.reasons)}" if self.reasons else
@@ -79,9 +80,9 @@ class GeneratorResult:
             (f"lateness p50 {late.get('p50')} ms, p99 {late.get('p99')} ms (95 % upper bound "
              f"{late.get('p99_upper')} ms, n={late.get('count')}), max {late.get('max')} ms"),
             f"enqueue  p50 {self.enqueue_ms.get('p50')} ms, p99 {self.enqueue_ms.get('p99')} ms (from intended time)",
-            (f"cpu      Locust {cpu.get('mean')} % mean, {cpu.get('p95')} % p95 (100 % = one core; "
-             f"{cpu.get('samples', 0)} samples); machine {self.cpu.get('machine', {}).get('mean')} % of "
-             f"{self.cpu.get('cores')} cores"),
+            (f"cpu      Locust (all its processes) {cpu.get('mean')} % mean, {cpu.get('p95')} % p95 (100 % = one "
+             f"core; {cpu.get('samples', 0)} samples); redis-server {redis_cpu.get('mean')} %; machine "
+             f"{self.cpu.get('machine', {}).get('mean')} % of {self.cpu.get('cores')} cores"),
             f"verdict  {verdict}{verdict_reason}",
         ]
 
