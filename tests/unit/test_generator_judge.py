@@ -9,9 +9,10 @@ import random
 import pytest
 
 from rollout_bench.collect.bounds import quantile_bound
-from rollout_bench.collect.histograms import from_values
+from rollout_bench.collect.histograms import encode, from_values
 from rollout_bench.errors import UserError
-from rollout_bench.load.generator import check_request, histogram_upper_bound, judge
+from rollout_bench.load.generator import check_request, histogram_upper_bound, judge, schedule_held
+from rollout_bench.load.locust import LoadResult
 
 LIMIT_MS = 50.0
 
@@ -64,3 +65,16 @@ def test_bad_requests_are_refused_in_one_line(rate: float, duration: float, proc
                                               message: str) -> None:
     with pytest.raises(UserError, match=f"^{message}$"):
         check_request(rate, duration, processes, arrivals)
+
+
+def test_a_pipeline_runs_schedule_is_judged_from_its_load_result() -> None:
+    """For a capacity step: the jobs are consumed, so only lateness, drops and the sync
+    enqueues the servers refused count (a failed mutation is not the generator's)."""
+    lateness = encode(from_values([3.0] * 400, "ms"))
+    requests = [{"name": "sync-trigger", "num_requests": 400, "num_failures": 0},
+                {"name": "graph_source", "num_requests": 20, "num_failures": 2}]
+    load = LoadResult([{"job_key": f"k{i}"} for i in range(2000)], {"lateness_ms": lateness, "enqueue_ms": lateness},
+                      {"arrivals_planned": 400, "arrivals_fired": 400}, requests)
+    assert schedule_held(load)[:2] == (True, [])
+    requests[0]["num_failures"] = 1
+    assert schedule_held(load)[:2] == (False, ["1 enqueues failed"])
