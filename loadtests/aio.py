@@ -2,12 +2,16 @@
 for the clients that are asyncio-only (bullmq, nats-py). Greenlets hand it coroutines and
 wait for their results cooperatively, so many enqueues can be in flight at once.
 
+Needs gevent's monkey-patching (Locust does it): the loop waits in gevent's selector, so the
+hub runs the other greenlets meanwhile.
+
 Why not one asyncio loop per greenlet, or a native thread: the running loop is per thread,
 so a second loop run in another greenlet while the first waits is refused ("Cannot run the
 event loop while another loop is running"), which is why the old arrival user serialised
-every sync under a lock; and a native thread under gevent's monkey-patching shares its
-patched import locks with the hub's thread (reproduced here: both threads importing at once
-deadlocked), while the GIL gives it no more CPU than a greenlet."""
+every sync under a lock; and a native thread running asyncio under gevent's monkey-patching
+shares gevent's patched locks, the import locks among them, with the hub's thread (tried
+while building this: a native thread importing while the hub's thread started its hub
+deadlocked in one run of five), while the GIL gives it no more CPU than a greenlet."""
 
 from __future__ import annotations
 
