@@ -78,3 +78,21 @@ def test_a_pipeline_runs_schedule_is_judged_from_its_load_result() -> None:
     assert schedule_held(load)[:2] == (True, [])
     requests[0]["num_failures"] = 1
     assert schedule_held(load)[:2] == (False, ["1 enqueues failed"])
+
+
+def test_the_report_says_when_other_work_shared_the_machine() -> None:
+    from rollout_bench.load.generator import GeneratorResult
+
+    def result(foreign_mean: float | None) -> GeneratorResult:
+        cpu = {"cores": 2, "machine": {"mean": 50.0}, "processes": {"locust": {"mean": 30.0, "samples": 20}},
+               "foreign": {"mean": foreign_mean, "samples": 20}}
+        return GeneratorResult(200.0, 20.0, 1, "poisson", 4000, 4000, 0, 0, 20000, 20000,
+                               {"syncs_per_s": 200.0, "jobs_per_s": 1000.0}, {"syncs_per_s": 200.0, "jobs_per_s": 1000.0},
+                               1000.0, {"count": 4000, "p50": 1.0, "p99": 9.0, "p99_upper": 10.0, "max": 20.0},
+                               {"p50": 5.0, "p99": 30.0}, cpu, True, [])
+
+    assert "40 % of a core on average (busy" in "\n".join(result(40.0).lines())
+    assert "2 % of a core on average (quiet)" in "\n".join(result(2.0).lines())
+    assert "verdict  HELD" in "\n".join(result(2.0).lines())
+    # not recorded: the machine's mean less the run's own processes (cpu.foreign_mean)
+    assert "70 % of a core" in result(None).other_work()

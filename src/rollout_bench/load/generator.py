@@ -24,7 +24,7 @@ from rollout_bench.collect.bounds import upper_rank
 from rollout_bench.collect.histograms import decode, summarize
 from rollout_bench.errors import UserError
 from rollout_bench.load.config import ARRIVALS, LoadConfig, Tenant
-from rollout_bench.load.cpu import CpuSampler
+from rollout_bench.load.cpu import DISTURBED_CORE_PERCENT, CpuSampler, foreign_mean
 from rollout_bench.load.locust import LoadResult, run_load
 from rollout_bench.stack.orphans import record_redis_prefix
 from rollout_bench.stack.urls import StackUrls
@@ -62,6 +62,15 @@ class GeneratorResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def other_work(self) -> str:
+        """The machine's CPU none of this run's processes used: a busy machine lowers the ceiling."""
+        foreign = foreign_mean(self.cpu)
+        if foreign is None:
+            return "work on the machine: not measured"
+        verdict = ("busy: this is the ceiling on a shared machine, not the generator's own"
+                   if foreign > DISTURBED_CORE_PERCENT else "quiet")
+        return f"work on the machine {foreign:.0f} % of a core on average ({verdict})"
+
     def lines(self) -> list[str]:
         """The human-readable report."""
         by_process = self.cpu.get("processes", {})
@@ -84,6 +93,7 @@ class GeneratorResult:
             (f"cpu      Locust (all its processes) {cpu.get('mean')} % mean, {cpu.get('p95')} % p95 (100 % = one "
              f"core; {cpu.get('samples', 0)} samples); redis-server {redis_cpu.get('mean')} %; machine "
              f"{self.cpu.get('machine', {}).get('mean')} % of {self.cpu.get('cores')} cores"),
+            f"other    {self.other_work()}",
             f"verdict  {verdict}{verdict_reason}",
         ]
 
