@@ -13,7 +13,7 @@ export STACK
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-unit test-integration loadtest loadtest-ui stack-up stack-down \
-        stack-status probe bench bench-compare baseline remeasure compare drill drills promtool-test clean
+        stack-status generator probe bench bench-compare baseline remeasure compare drill drills promtool-test clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,9 @@ stack-down: $(STAMP) ## Stop the servers started by stack-up
 
 stack-status: $(STAMP) ## Show which stack is up and whether each server answers
 	$(PY) -m rollout_bench stack status
+
+generator: $(STAMP) ## The load generator's own ceiling, no pipeline: make generator RATE=300 [DURATION=20] [PROCESSES=1]
+	$(VENV)/bin/rollout-bench generator --rate $(or $(RATE),300) --duration $(or $(DURATION),20) --processes $(or $(PROCESSES),1)
 
 probe: $(STAMP) ## One analysis per path on one tenant: make probe PROFILE=worked-example
 	$(PY) -m rollout_bench probe --profile $(if $(filter smoke,$(PROFILE)),worked-example,$(PROFILE)) --path both
