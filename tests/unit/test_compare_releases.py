@@ -116,7 +116,7 @@ def _regression_gate() -> Any:
                 if g.name.startswith("no performance regression"))
 
 
-def _head_series(results: Path, scale: float, runs: int = 3, foreign_cpu: float = 2.0) -> tuple[list[Path], dict[str, Any]]:
+def _head_series(results: Path, scale: float, runs: int = 5, foreign_cpu: float = 2.0) -> tuple[list[Path], dict[str, Any]]:
     """A series of `runs` head runs: the earlier ones on disk, the last one's samples."""
     rng = random.Random(3)
     earlier = [_write_run(results, f"2026020{n}T000000Z-cccc{n}", rng, scale, foreign_cpu) for n in range(runs - 1)]
@@ -130,9 +130,9 @@ def test_a_slow_series_against_a_stored_release_fails_the_regression_gate(result
     earlier, samples = _head_series(results, scale=3)
     summary = {**CONTEXT, "run_id": "h"}
     summary["regression"] = regression_figures(summary, samples, {"t": [Finding("mfa_disabled")] * 10},
-                                               earlier=earlier, series_runs=3)
+                                               earlier=earlier, series_runs=5)
     figures = summary["regression"]
-    assert figures["baseline"] == "0.1.0" and figures["baseline_runs"] == 3 and figures["head_runs"] == 3
+    assert figures["baseline"] == "0.1.0" and figures["baseline_runs"] == 3 and figures["head_runs"] == 5
     assert figures["flagged"] >= 1 and "job_latency_ms unified p50 x" in figures["reason"]
     assert evaluate(_regression_gate(), summary).result == "fail"
     assert figures["alert_counts"]["changes"] == [{"alert_type": "stale_admin", "base": 4.0, "head": 0, "moved": 1.0}]
@@ -161,7 +161,7 @@ def test_a_head_run_disturbed_by_other_work_is_not_compared(results: Path) -> No
     assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
     earlier, samples = _head_series(results, scale=3, foreign_cpu=80.0)
     summary = {**CONTEXT, "run_id": "h"}
-    summary["regression"] = regression_figures(summary, samples, {}, earlier=earlier, series_runs=3)
+    summary["regression"] = regression_figures(summary, samples, {}, earlier=earlier, series_runs=5)
     figures = summary["regression"]
     assert figures["flagged"] is None and "busy with other work (80 % of a core" in figures["reason"]
     assert evaluate(_regression_gate(), summary).result == "inconclusive"
