@@ -3,6 +3,8 @@ recorded before it was, from the machine's CPU less the run's own processes."""
 
 from __future__ import annotations
 
+import time
+
 from rollout_bench.load.cpu import DISTURBED_CORE_PERCENT, disturbance, foreign_mean
 
 
@@ -23,3 +25,20 @@ def test_older_runs_are_judged_from_the_machine_less_their_processes() -> None:
 
 def test_a_run_without_cpu_figures_is_not_called_disturbed() -> None:
     assert disturbance({"run_id": "x"}) == "" and foreign_mean({}) is None
+
+
+def test_a_child_started_while_sampling_counts_as_the_runs_own_from_its_first_second() -> None:
+    import subprocess
+    import sys
+
+    from rollout_bench.load.cpu import CpuSampler
+
+    burn = "import time\nend = time.process_time() + 0.8\nwhile time.process_time() < end: pass\n"
+    with CpuSampler(interval_s=0.2) as sampler:
+        child = subprocess.Popen([sys.executable, "-c", burn, "--role", "burner"])
+        child.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while len(sampler.machine) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    attributed_s = sum(sampler.by_process.get("pipeline-burner", [])) * 0.2 / 100
+    assert attributed_s >= 0.5, sampler.by_process  # psutil's first cpu_percent() would have said 0

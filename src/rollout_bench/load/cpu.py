@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -48,11 +49,15 @@ class CpuSampler(BackgroundSampler):
     machine: list[float] = field(default_factory=list)
     by_process: dict[str, list[float]] = field(default_factory=dict)
     foreign: list[float] = field(default_factory=list)  # % of one core used by no process of the run
-    _tracked: dict[int, psutil.Process] = field(default_factory=dict)
+    _cpu_seconds: dict[int, float] = field(default_factory=dict)  # pid -> CPU time at the last sample
+    _previous_wall: float = 0.0
     thread_name: ClassVar[str] = "cpu-sampler"
 
     def __enter__(self) -> CpuSampler:
         psutil.cpu_percent(None)  # the first reading only starts psutil's interval
+        self._previous_wall = time.time()
+        for process in self._candidates():  # what ran before the sampler started is not this interval's
+            self._cpu_used(process, started_before=float("inf"))
         return super().__enter__()  # type: ignore[no-any-return]
 
     def _candidates(self) -> list[psutil.Process]:
@@ -61,21 +66,36 @@ class CpuSampler(BackgroundSampler):
         found += [p for p in psutil.process_iter(["name"]) if p.info["name"] in SERVER_NAMES]
         return found
 
+    def _cpu_used(self, process: psutil.Process, started_before: float) -> float | None:
+        """CPU seconds `process` used since the last sample; a process first seen now counts
+        all of its time when it started after the last sample (else only from now on)."""
+        try:
+            times = process.cpu_times()
+            used = times.user + times.system
+            created = process.create_time()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            return None
+        before = self._cpu_seconds.get(process.pid)
+        self._cpu_seconds[process.pid] = used
+        if before is None:
+            return used if created >= started_before else 0.0
+        return max(0.0, used - before)
+
     def _run(self) -> None:
         cores = psutil.cpu_count() or 1
         while not self._stop.wait(self.interval_s):
             machine = psutil.cpu_percent(None)
+            now = time.time()
+            elapsed = max(1e-3, now - self._previous_wall)
             self.machine.append(machine)
             totals: dict[str, float] = {}
             for process in self._candidates():
-                label = _label(process)
-                if label is None:
+                used = self._cpu_used(process, started_before=self._previous_wall)
+                if used is None:
                     continue
-                tracked = self._tracked.setdefault(process.pid, process)
-                try:
-                    totals[label] = totals.get(label, 0.0) + tracked.cpu_percent(None)
-                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                    continue
+                label = _label(process) or "harness"  # any other child of the run is the harness's
+                totals[label] = totals.get(label, 0.0) + 100.0 * used / elapsed
+            self._previous_wall = now
             for label, percent in totals.items():
                 self.by_process.setdefault(label, []).append(percent)
             self.foreign.append(machine * cores - sum(totals.values()))
