@@ -26,6 +26,7 @@ class LoadProfile:
     rate_syncs_per_s: float | None = None  # resolved from the multiple (None: the shape's own rate)
     runs: int = 1  # default `--runs`: the head runs the release comparison needs (see ops/gates.toml)
     benchmarks: bool = False  # run the pytest-benchmark suites after the load (stored as bench.json)
+    headroom_gate: bool = False  # search the week's capacity first and judge headroom >= 10x production
 
     def rate_line(self, production: ProductionModel, shape_rate: float | None = None) -> str:
         """'0.556 syncs/s, 2.78 jobs/s = 10x production (200 tenants hourly)'."""
@@ -56,9 +57,10 @@ LOAD_PROFILES: dict[str, LoadProfile] = {
         ),
         LoadProfile(
             "standard", PRODUCTION_TENANTS, "standard", {"LEGACY_DEBOUNCE_S": "30"},
-            drain_timeout_s=420.0, production_multiple=10.0, benchmarks=True,
-            description="pre-rollout run: 10x production for 10 minutes, production poll interval (60 s), "
-                        "debounce shortened to 30 s; then the pytest-benchmark suites",
+            drain_timeout_s=420.0, production_multiple=10.0, benchmarks=True, headroom_gate=True,
+            description="pre-rollout run: the week's capacity search (headroom >= 10x production), then 10x "
+                        "production for 10 minutes, production poll interval (60 s), debounce shortened to 30 s; "
+                        "then the pytest-benchmark suites",
         ),
         LoadProfile(
             "soak", PRODUCTION_TENANTS, "soak", {}, drain_timeout_s=720.0, production_multiple=2.0,

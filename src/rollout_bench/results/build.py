@@ -239,6 +239,9 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
                               for p in collect.PATHS}}
     from rollout_bench.compare.figures import regression_figures  # vs the latest stored release, same context
 
+    from rollout_bench.capacity.headroom import headroom_figures  # the standard profile's 10x
+
+    summary["capacity"] = headroom_figures(summary, r.profile.headroom_gate, r.options.results_root)
     summary["regression"] = regression_figures(summary, samples, collect.active_findings(conn),
                                                earlier=r.options.series_earlier, series_runs=r.options.series_runs,
                                                root=r.options.results_root)
