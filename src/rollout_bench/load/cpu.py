@@ -57,7 +57,7 @@ class CpuSampler(BackgroundSampler):
         psutil.cpu_percent(None)  # the first reading only starts psutil's interval
         self._previous_wall = time.time()
         for process in self._candidates():  # what ran before the sampler started is not this interval's
-            self._cpu_used(process, started_before=float("inf"))
+            self._cpu_used(process, new_counts=False)
         return super().__enter__()  # type: ignore[no-any-return]
 
     def _candidates(self) -> list[psutil.Process]:
@@ -66,19 +66,19 @@ class CpuSampler(BackgroundSampler):
         found += [p for p in psutil.process_iter(["name"]) if p.info["name"] in SERVER_NAMES]
         return found
 
-    def _cpu_used(self, process: psutil.Process, started_before: float) -> float | None:
-        """CPU seconds `process` used since the last sample; a process first seen now counts
-        all of its time when it started after the last sample (else only from now on)."""
+    def _cpu_used(self, process: psutil.Process, new_counts: bool = True) -> float | None:
+        """CPU seconds `process` used since the last sample. A process not seen at the last
+        sample started since (the sampler saw every process of the run when it started), so
+        all of its time counts. (psutil's create_time() cannot tell: boot time is whole seconds.)"""
         try:
             times = process.cpu_times()
-            used = times.user + times.system
-            created = process.create_time()
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             return None
+        used = times.user + times.system
         before = self._cpu_seconds.get(process.pid)
         self._cpu_seconds[process.pid] = used
         if before is None:
-            return used if created >= started_before else 0.0
+            return used if new_counts else 0.0
         return max(0.0, used - before)
 
     def _run(self) -> None:
@@ -90,7 +90,7 @@ class CpuSampler(BackgroundSampler):
             self.machine.append(machine)
             totals: dict[str, float] = {}
             for process in self._candidates():
-                used = self._cpu_used(process, started_before=self._previous_wall)
+                used = self._cpu_used(process)
                 if used is None:
                     continue
                 label = _label(process) or "harness"  # any other child of the run is the harness's
