@@ -40,7 +40,7 @@ def test_a_short_search_writes_its_result_and_plot(stack_urls, tmp_path: Path) -
     env = {**os.environ, "REDIS_URL": stack_urls.redis_url, "NATS_URL": stack_urls.nats_url,
            "DATABASE_URL": stack_urls.database_url, "ROLLOUT_BENCH_RESULTS": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "rollout_bench", "capacity", "--stack", "external", "--week", "5",
-                             "--path", "unified", "--hold", "8", "--warmup", "2", "--start", "2", "--max-steps", "3",
+                             "--path", "unified", "--hold", "8", "--max-hold", "8", "--warmup", "2", "--start", "2", "--max-steps", "3",
                              "--repeats", "0", "--tenants", "6", "--drain", "5", "--budget", "300"],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]

@@ -22,6 +22,12 @@ CRITERIA = Criteria()
 TIMES = [float(t) for t in range(31)]
 
 
+def test_the_hold_is_long_enough_for_a_p99_bound_at_low_rates() -> None:
+    assert CRITERIA.hold_for(50.0) == 30.0  # 1 500 jobs in the 30 s hold
+    assert CRITERIA.hold_for(5.0) == 80.0  # 1 sync/s: 400 jobs need 80 s
+    assert CRITERIA.hold_for(0.5) == 180.0 and CRITERIA.hold_for(0.0) == 180.0  # never beyond max_hold_s
+
+
 def test_latency_passes_on_an_upper_bound_below_the_target() -> None:
     check, figures = latency_check({"unified": [40.0] * 390 + [300.0] * 10}, CRITERIA)
     assert check.passed is True and check.samples == 400

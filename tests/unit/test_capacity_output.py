@@ -71,6 +71,12 @@ def test_the_table_and_summary_say_knee_headroom_bottleneck_and_floor() -> None:
     assert "floor (no-op BullMQ workers, same generator) at 4 syncs/s: p50 2.5 ms, p99 9.0 ms" in text
     assert "the pipeline at the knee: p50 100 ms, p99 200 ms" in text
     assert "UNSUSTAINABLE: latency:" in step_line(3, result.steps[2])
+    # CPU: machine 97 % of 2 cores, this run's processes 150 % of a core: others 44 %, no note
+    assert "other programs used" not in text
+    busy = {**CPU, "by_process": {"worker-0": 40.0}}
+    for step in result.steps:
+        step.cpu = busy
+    assert "note: other programs used 154 % of a core on average during the holds (of 2 cores)" in summary(result)
 
 
 def test_no_knee_is_said_so() -> None:

@@ -94,6 +94,19 @@ def test_the_budget_keeps_the_reserve_for_the_floor_step() -> None:
     assert fake.now + 100.0 <= 400.0 and len(outcome.steps) == 6
 
 
+def test_each_step_is_budgeted_by_its_own_estimate() -> None:
+    """Low rates hold longer (more time for a p99's evidence): the budget asks per rate."""
+    fake = FakeSteps(7.3, wall_s=50.0)
+    asked: list[float] = []
+
+    def estimate(rate: float) -> float:
+        asked.append(rate)
+        return 200.0 if rate >= 4 else 50.0
+
+    outcome = Search(fake, SearchLimits(budget_s=250.0), clock=fake.clock, estimate=estimate).run()
+    assert [s.rate_syncs_per_s for s in outcome.steps] == [1, 2] and asked == [1, 2, 4]
+
+
 def test_a_bisection_cut_short_says_its_knee_is_imprecise() -> None:
     fake = FakeSteps(7.3)
     outcome = _search(fake, max_steps=5, repeats=0).run()

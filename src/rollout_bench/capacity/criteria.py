@@ -18,6 +18,7 @@ when all are True, unsustainable when any is False, else undecided."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -34,8 +35,10 @@ P99_SAMPLES_NEEDED = 299  # 1 - 0.99^n >= 0.95: the fewest samples a p99 upper b
 
 @dataclass(frozen=True)
 class Criteria:
-    hold_s: float = 30.0
+    hold_s: float = 30.0  # the shortest hold; longer where the rate is too low for the evidence
     warmup_s: float = 10.0
+    judged_jobs: int = 400  # a hold long enough to expect this many jobs on each path (a p99 bound needs 299)
+    max_hold_s: float = 180.0
     new_path_target_ms: float = 1000.0
     legacy_poll_s: float = 2.0  # the smoke profile's shortened poll
     confidence: float = CONFIDENCE
@@ -43,6 +46,13 @@ class Criteria:
     min_backlog_samples: int = MIN_SAMPLES
     max_error_share: float = 0.005
     max_lateness_p99_ms: float = 100.0
+
+    def hold_for(self, jobs_per_s: float) -> float:
+        """The step's hold at `jobs_per_s` on its least-loaded path: `hold_s`, or longer (up
+        to `max_hold_s`) so the path can expect `judged_jobs` jobs; at 1 sync/s (5 jobs/s) a
+        30 s hold brings 150, an undecided step by construction."""
+        needed = self.judged_jobs / jobs_per_s if jobs_per_s > 0 else self.max_hold_s
+        return float(min(self.max_hold_s, max(self.hold_s, math.ceil(needed))))
 
     def target_ms(self, path: str) -> float:
         return self.legacy_poll_s * 1000 + self.new_path_target_ms if path == "legacy" else self.new_path_target_ms

@@ -85,6 +85,20 @@ def floor_words(floor: Mapping[str, Any] | None, knee_step: StepResult | None) -
             f"n={floor.get('count')}){pipeline}")
 
 
+SHARED_NOTE_PERCENT = 50.0
+
+
+def shared_machine_note(steps: Sequence[StepResult]) -> str:
+    """A warning when other programs took a good part of the CPU during the holds."""
+    others = [b["other_programs_percent"] for b in map(bottleneck, (s.cpu for s in steps))
+              if b.get("other_programs_percent") is not None]
+    if not others or sum(others) / len(others) < SHARED_NOTE_PERCENT:
+        return ""
+    cores = next((s.cpu.get("cores") for s in steps if s.cpu.get("cores")), "?")
+    return (f"note: other programs used {sum(others) / len(others):.0f} % of a core on average during the holds "
+            f"(of {cores} cores): the knee is this machine's under that load")
+
+
 def knee_step(result: CapacityResult) -> StepResult | None:
     if result.knee is None:
         return None
@@ -113,6 +127,9 @@ def summary(result: CapacityResult) -> str:
             lines.append(f"bottleneck at {when.replace('_', ' ')} ({found['rate_syncs_per_s']:g} syncs/s): "
                          f"{found['words']}")
     lines.append(floor_words(result.floor, knee_step(result)))
+    shared = shared_machine_note(result.steps)
+    if shared:
+        lines.append(shared)
     if result.path_ratio:
         lines.append(result.path_ratio["words"])
     return "\n".join(lines)

@@ -27,7 +27,7 @@ from rollout_bench.load.background import BackgroundSampler
 from rollout_bench.load.cpu import SATURATED_PERCENT
 from rollout_bench.sql import load
 
-GENERATOR, POSTGRES, REDIS, NATS = "generator", "postgres", "redis", "nats-server"
+GENERATOR, POSTGRES, REDIS, NATS = "generator", "postgres", "redis-server (all clients)", "nats-server"
 PROCESS_ERRORS = (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess)
 
 

@@ -10,6 +10,7 @@ infrastructure errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 import psycopg
 
+from msp_pipeline.migration import TenantMigration
 from rollout_bench.capacity.criteria import SUSTAINABLE, Criteria
 from rollout_bench.capacity.output import step_line, summary, table
 from rollout_bench.capacity.plot import capacity_plot
@@ -36,11 +38,12 @@ from rollout_bench.errors import UserError
 from rollout_bench.load.config import Tenant
 from rollout_bench.load.production import load_production
 from rollout_bench.results.store import new_run_id, run_dir, write_json
+from rollout_bench.run import load_tenant_mix
 from rollout_bench.safety import check_load_target
 from rollout_bench.stack import running_stack
 from rollout_bench.stack.orphans import start_run_hygiene
 from rollout_bench.stack.scratch import scratch_database
-from rollout_bench.tenants import SyntheticTenant, generate_tenants, write_tenants
+from rollout_bench.tenants import SyntheticTenant
 
 SETUP_ESTIMATE_S = 15.0  # a step's own overhead beyond warm-up + hold: stage start, Locust start, drain
 
@@ -53,6 +56,7 @@ class CapacityOptions:
     stack: str = "auto"
     hold_s: float = 30.0
     warmup_s: float = 10.0
+    max_hold_s: float = 180.0
     start: float = 1.0
     max_steps: int = 12
     budget_s: float = 540.0
@@ -69,6 +73,8 @@ class CapacityOptions:
         check_choice(self.path, self.week, self.workers)
         if self.arrivals not in ARRIVALS:
             raise UserError(f"--arrivals {self.arrivals!r} is not allowed; use one of {', '.join(ARRIVALS)}")
+        if self.max_hold_s < self.hold_s:
+            raise UserError(f"--max-hold {self.max_hold_s:g} is below --hold {self.hold_s:g}; use at least the hold")
         for name, value, low in (("--hold", self.hold_s, 5.0), ("--warmup", self.warmup_s, 0.0),
                                  ("--drain", self.drain_s, 1.0), ("--budget", self.budget_s, 10.0)):
             if not value >= low:
@@ -79,6 +85,14 @@ class CapacityOptions:
             raise UserError(f"--max-steps {self.max_steps} / --repeats {self.repeats} not allowed; use >= 1 / >= 0")
         if self.tenants is not None and self.tenants < 1:
             raise UserError(f"--tenants {self.tenants} is not allowed; use 1 or more")
+
+
+def smallest_share(flags: dict[str, str], tenant_ids: list[str]) -> float:
+    """The share of syncs on the least-loaded path the flags route to (tenants are synced in
+    a round robin, so a path's share of syncs is its share of tenants)."""
+    routing = TenantMigration.from_env(flags)
+    unified = sum(1 for t in tenant_ids if routing.should_use_bullmq(t)) / len(tenant_ids)
+    return min(share for share in (unified, 1 - unified) if share > 0)
 
 
 class CapacityRun:
@@ -106,16 +120,19 @@ class CapacityRun:
                 servers = server_versions(stack.urls)
                 tenants = self._load_tenants(database_url)
                 setup = path_setup(o.path, o.week, [t.tenant_id for t in tenants], o.workers)
-                criteria = Criteria(hold_s=o.hold_s, warmup_s=o.warmup_s, legacy_poll_s=setup.legacy_poll_s)
+                criteria = Criteria(hold_s=o.hold_s, warmup_s=o.warmup_s, max_hold_s=o.max_hold_s,
+                                    legacy_poll_s=setup.legacy_poll_s)
                 settings = StepSettings(stack, database_url, [Tenant(t.tenant_id, t.data_source_id) for t in tenants],
-                                        setup.flags, self.out, self.run_id[-6:], o.seed, o.arrivals, criteria, o.drain_s)
+                                        setup.flags, self.out, self.run_id[-6:], o.seed, o.arrivals, criteria, o.drain_s,
+                                        smallest_share(setup.flags, [t.tenant_id for t in tenants]))
                 env = {"DATABASE_URL": database_url, "REDIS_URL": stack.urls.redis_url,
                        "NATS_URL": stack.urls.nats_url, **setup.settings, **setup.flags}
                 stage: Stage = FloorStage(o.workers, stack.urls.redis_url) if o.path == "floor" else \
                     PipelineStage(o.path, setup.roles, o.workers, env, database_url, stack.urls.redis_url)
                 runner = StepRunner(settings, stage, self.progress)
-                steps, knee, stopped = self._search(runner)
-                floor = self._floor(settings, steps, knee)
+                steps, knee, stopped = self._search(runner, settings)
+                floor_flags = path_setup("floor", o.week, [t.tenant_id for t in tenants], o.workers).flags
+                floor = self._floor(dataclasses.replace(settings, flags=floor_flags, smallest_share=1.0), steps, knee)
                 clock["end"] = self._clock(database_url, "at the end")
             result = self._result(setup, criteria, steps, knee, stopped, floor, stack.mode, servers, clock)
         return self._write(result)
@@ -128,43 +145,38 @@ class CapacityRun:
 
     def _load_tenants(self, database_url: str) -> list[SyntheticTenant]:
         scale = 1.0 if self.options.tenants is None else self.options.tenants / self.production.tenants
-        mix = self.production.tenant_counts(scale)
-        tenants: list[SyntheticTenant] = []
-        started = time.perf_counter()
-        with psycopg.connect(database_url) as conn:
-            for profile_name, count in mix:
-                batch = generate_tenants(profile_name, count, self.options.seed, first_index=len(tenants))
-                write_tenants(conn, batch)
-                tenants += batch
-        self.progress(f"tenants: {len(tenants)} loaded in {time.perf_counter() - started:.1f} s "
-                      f"({', '.join(f'{n} {p}' for p, n in mix)})")
-        return tenants
+        return load_tenant_mix(database_url, self.production.tenant_counts(scale), self.options.seed, self.progress)
 
-    def _step_estimate(self) -> float:
-        return self.options.warmup_s + self.options.hold_s + SETUP_ESTIMATE_S
+    def _step_estimate(self, settings: StepSettings, rate: float, steps: list[StepResult]) -> float:
+        """Warm-up + the step's hold + the most any step so far spent beyond its load (stage
+        start, Locust start, drain, stop), or a first guess."""
+        overhead = max((s.wall_s - self.options.warmup_s - s.hold_s for s in steps), default=SETUP_ESTIMATE_S)
+        return self.options.warmup_s + settings.hold_for(rate) + overhead
 
-    def _search(self, runner: StepRunner) -> tuple[list[StepResult], Any, str]:
+    def _search(self, runner: StepRunner, settings: StepSettings) -> tuple[list[StepResult], Any, str]:
         o = self.options
-        floor_reserve = self._step_estimate() if o.floor and o.path != "floor" else 0.0
+        floor_reserve = o.warmup_s + o.hold_s + SETUP_ESTIMATE_S if o.floor and o.path != "floor" else 0.0
         limits = SearchLimits(start=o.start, max_steps=o.max_steps, repeats=o.repeats, reserve_s=floor_reserve,
-                              budget_s=o.budget_s - (time.monotonic() - self.started),
-                              first_step_estimate_s=self._step_estimate())
+                              budget_s=o.budget_s - (time.monotonic() - self.started))
+        done: list[StepResult] = []
 
         def run_step(rate: float, repeat_of: float | None) -> StepResult:
             step = runner(rate, repeat_of)
+            done.append(step)
             self.progress(step_line(runner.count, step))
             return step
 
-        outcome = Search(run_step, limits).run()
+        outcome = Search(run_step, limits, estimate=lambda rate: self._step_estimate(settings, rate, done)).run()
         self.progress(f"search: {outcome.stopped}")
         return outcome.steps, outcome.knee, outcome.stopped
 
     def _floor(self, settings: StepSettings, steps: list[StepResult], knee: Any) -> dict[str, Any] | None:
+        """One step at the knee's rate against no-op workers; `settings` route every sync to BullMQ."""
         o = self.options
         if o.path == "floor" or not o.floor or knee is None:
             return None
         remaining = o.budget_s - (time.monotonic() - self.started)
-        if remaining < self._step_estimate() * 0.8:
+        if remaining < self._step_estimate(settings, knee.syncs_per_s, steps):
             self.progress(f"floor: skipped, {remaining:.0f} s of the budget left")
             return None
         runner = StepRunner(settings, FloorStage(o.workers, settings.stack.urls.redis_url), self.progress)

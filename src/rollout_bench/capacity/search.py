@@ -9,9 +9,10 @@
 3. Repeat the knee's rate `repeats` times, so a comparison across releases sees how often
    the same rate holds on the same machine.
 
-Every step counts against `max_steps` and the time budget: a step starts only when the
-longest step so far (or a first estimate), plus `reserve_s` kept for what follows the
-search (the floor step), still fits in `budget_s`. The knee is None when no step was
+Every step counts against `max_steps` and the time budget: a step starts only when its
+estimated wall time (`estimate(rate)`; by default the longest step so far, or a first
+estimate), plus `reserve_s` kept for what follows the search (the floor step), still fits
+in `budget_s`. The knee is None when no step was
 sustainable below an unsustainable one; a knee whose bracket is wider than the precision
 (the limits cut the bisection short) says so (`precise` False)."""
 
@@ -61,21 +62,23 @@ def round_rate(rate: float) -> float:
 
 
 class Search:
-    def __init__(self, run_step: RunStep, limits: SearchLimits, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, run_step: RunStep, limits: SearchLimits, clock: Callable[[], float] = time.monotonic,
+                 estimate: Callable[[float], float] | None = None) -> None:
         self.run_step = run_step
         self.limits = limits
         self.clock = clock
+        self.estimate = estimate or (lambda rate: max((s.wall_s for s in self.outcome.steps),
+                                                      default=limits.first_step_estimate_s))
         self.outcome = SearchOutcome()
         self.started = clock()
         self.cut = ""  # which limit stopped the search, if one did
 
-    def _fits(self) -> bool:
+    def _fits(self, rate: float) -> bool:
         limits, steps = self.limits, self.outcome.steps
         if len(steps) >= limits.max_steps:
             self.cut = f"the step limit ({limits.max_steps} steps)"
             return False
-        estimate = max((s.wall_s for s in steps), default=limits.first_step_estimate_s)
-        if self.clock() - self.started + estimate + limits.reserve_s > limits.budget_s:
+        if self.clock() - self.started + self.estimate(rate) + limits.reserve_s > limits.budget_s:
             self.cut = f"the time budget ({limits.budget_s:g} s)"
             return False
         return True
@@ -100,7 +103,7 @@ class Search:
     def _grow(self) -> tuple[float | None, float | None]:
         lo: float | None = None
         rate = round_rate(self.limits.start)
-        while self._fits():
+        while self._fits(rate):
             step = self._step(rate)
             if step.verdict == SUSTAINABLE:
                 lo = rate
@@ -110,9 +113,9 @@ class Search:
         return lo, None
 
     def _bisect(self, lo: float, hi: float) -> tuple[float, float]:
-        while hi / lo > self.limits.precision and self._fits():
+        while hi / lo > self.limits.precision:
             mid = round_rate(math.sqrt(lo * hi))
-            if mid in (lo, hi):
+            if mid in (lo, hi) or not self._fits(mid):
                 break
             if self._step(mid).verdict == SUSTAINABLE:
                 lo = mid
@@ -124,7 +127,7 @@ class Search:
         if lo is None or hi is None:
             return None
         knee_step = next(s for s in reversed(self.outcome.steps) if s.rate_syncs_per_s == lo and s.repeat_of is None)
-        repeats = [self._step(lo, repeat_of=lo) for _ in range(self.limits.repeats) if self._fits()]
+        repeats = [self._step(lo, repeat_of=lo) for _ in range(self.limits.repeats) if self._fits(lo)]
         above = next(s for s in reversed(self.outcome.steps) if s.rate_syncs_per_s == hi and s.repeat_of is None)
         return Knee(syncs_per_s=lo, jobs_per_s=knee_step.rate_jobs_per_s, bracket=(lo, hi),
                     repeats_sustainable=sum(1 for s in repeats if s.verdict == SUSTAINABLE), repeats=len(repeats),

@@ -10,7 +10,8 @@ legacy leftovers broken, delete its NATS stream -> judge (capacity/criteria.py).
 step starts from an empty queue, and its record says how the last one ended (`drain`).
 
 The hold window starts `warmup_s` after the schedule's first arrival (at most one mean gap,
-1/rate, after Locust began its schedule) and lasts `hold_s`."""
+1/rate, after Locust began its schedule) and lasts the step's hold: `hold_s`, or longer at a
+rate too low for a p99 bound in it (Criteria.hold_for)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,10 @@ class StepSettings:
     arrivals: str
     criteria: judge.Criteria
     drain_s: float = 20.0
+    smallest_share: float = 1.0  # the share of syncs on the least-loaded path of the flags (a mix: < 1)
+
+    def hold_for(self, rate: float) -> float:
+        return self.criteria.hold_for(rate * len(ENTITY_TYPES) * self.smallest_share)
 
 
 def _epoch(iso: str) -> float:
@@ -78,10 +83,10 @@ class StepRunner:
         own_redis_prefix(redis_url, prefix)
         own_nats_namespace(s.stack, prefix)
         began, began_at = time.monotonic(), datetime.now(timezone.utc).isoformat()
-        seed = s.seed + self.count
+        seed, hold = s.seed + self.count, s.hold_for(rate)
         config = LoadConfig(redis_url, s.database_url, nats_url, prefix, s.flags, s.tenants, [], "constant",
                             str(folder), seed, rate_syncs_per_s=rate, nats_namespace=prefix, arrivals=s.arrivals,
-                            duration_s=s.criteria.warmup_s + s.criteria.hold_s)
+                            duration_s=s.criteria.warmup_s + hold)
         config_path = private_config(config, folder)
         depth = QueueDepthSampler(s.database_url, redis_url, prefix)
         resources = ResourceSampler(self.stage.processes, s.database_url, redis_url)
@@ -104,7 +109,7 @@ class StepRunner:
         drain = {"drained": len(starts) == len(keys), "waited_s": round(waited, 1),
                  "not_started": len(keys) - len(starts), **cleared}
         drain["action"] = self._drain_words(drain)
-        step = self._judge(rate, repeat_of, load, jobs, starts, errors, dead, depth, depth_started, resources)
+        step = self._judge(rate, hold, repeat_of, load, jobs, starts, errors, dead, depth, depth_started, resources)
         step.seed, step.drain, step.started_at = seed, drain, began_at
         step.wall_s = round(time.monotonic() - began, 1)
         return step
@@ -126,7 +131,7 @@ class StepRunner:
         return (f"backlog did not clear within {self.settings.drain_s:g} s ({drain['not_started']} jobs never "
                 f"started, {drain['left']} still queued): stage stopped, its queue removed{legacy}")
 
-    def _judge(self, rate: float, repeat_of: float | None, load: LoadResult, jobs: Sequence[dict[str, Any]],
+    def _judge(self, rate: float, hold: float, repeat_of: float | None, load: LoadResult, jobs: Sequence[dict[str, Any]],
                starts: dict[str, float], errors: int, dead: dict[str, int | None], depth: QueueDepthSampler,
                depth_started: float, resources: ResourceSampler) -> StepResult:
         c = self.settings.criteria
@@ -134,7 +139,7 @@ class StepRunner:
         timings = [JobTiming("floor" if floor else str(j["path"]), _epoch(str(j["intended_at"])),
                            starts.get(str(j["job_key"]))) for j in jobs]
         first = min((t.intended_s for t in timings), default=time.time())
-        window = (first + c.warmup_s, first + c.warmup_s + c.hold_s)
+        window = (first + c.warmup_s, first + c.warmup_s + hold)
         ended = time.time()
         latency: dict[str, list[float]] = {}
         for t in timings:
@@ -162,7 +167,7 @@ class StepRunner:
                         "exited under load: " + ", ".join(f"{n} (code {code})" for n, code in dead.items()),
                         len(self.stage.processes()))]
         hold_starts = sum(1 for t in timings if t.started_s is not None and window[0] <= t.started_s < window[1])
-        return StepResult(rate_syncs_per_s=rate, rate_jobs_per_s=round(rate * len(ENTITY_TYPES), 3), hold_s=c.hold_s,
-                          completed_jobs_per_s=round(hold_starts / c.hold_s, 3), job_latency_ms=figures,
+        return StepResult(rate_syncs_per_s=rate, rate_jobs_per_s=round(rate * len(ENTITY_TYPES), 3), hold_s=hold,
+                          completed_jobs_per_s=round(hold_starts / hold, 3), job_latency_ms=figures,
                           backlog=backlog, generator=generator, cpu=cpu, checks=checks, repeat_of=repeat_of,
                           verdict=judge.verdict(checks))

@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--stack", default=os.environ.get("STACK", "auto"))
     parser.add_argument("--hold", type=float, default=30.0, help="seconds judged per step, after the warm-up")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds of each step not judged")
+    parser.add_argument("--max-hold", type=float, default=180.0,
+                        help="longest hold: a rate too low for 400 judged jobs in --hold holds longer, up to this")
     parser.add_argument("--start", type=float, default=1.0, help="first rate, syncs/s (then x2 until a step fails)")
     parser.add_argument("--max-steps", type=int, default=12, help="steps at most, repeats included")
     parser.add_argument("--budget", type=float, default=540.0,
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from rollout_bench.capacity.run import CapacityOptions, CapacityRun
 
     options = CapacityOptions(week=args.week, path=args.path, workers=args.workers, stack=args.stack,
-                              hold_s=args.hold, warmup_s=args.warmup, start=args.start, max_steps=args.max_steps,
+                              hold_s=args.hold, warmup_s=args.warmup, max_hold_s=args.max_hold, start=args.start, max_steps=args.max_steps,
                               budget_s=args.budget, arrivals=args.arrivals, seed=args.seed, release=args.release,
                               tenants=args.tenants, drain_s=args.drain, floor=not args.no_floor,
                               repeats=args.repeats)
