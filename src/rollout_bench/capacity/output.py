@@ -26,13 +26,15 @@ def _latency(step: StepResult) -> str:
 
 
 def _growth(step: StepResult, series: str) -> str:
+    """'growth/tolerance (p=..)' per path, each named when there are several (a mix)."""
+    by_path = step.backlog.get("by_path", {})
     parts = []
-    for record in step.backlog.get("by_path", {}).values():
+    for path, record in by_path.items():
         test = record[series]
-        if test["growth"] is None:
-            parts.append("-")
-        else:
-            parts.append(f"{test['growth']:+.3g}/{test['tolerance']:.3g} (p={test['p_value']:.2g})")
+        name = f"{PATH_WORDS.get(path, path)} " if len(by_path) > 1 else ""
+        figures = "-" if test["growth"] is None else \
+            f"{test['growth']:+.3g}/{test['tolerance']:.3g} (p={test['p_value']:.2g})"
+        parts.append(name + figures)
     return ", ".join(parts) or "-"
 
 

@@ -4,9 +4,10 @@ intended arrival falls in the hold window.
 
 Order: start the stage -> Locust at the rate (shape `constant`, the search's arrivals, the
 step's own seed) while the queue depth and every resource's CPU are sampled -> wait for the
-step's jobs to start (a deadline: a step that fell behind leaves a backlog) -> read when
-each job started and how many failed -> stop the stage, remove its queue and mark its
-legacy leftovers broken, delete its NATS stream -> judge (capacity/criteria.py). So each
+step's jobs to start (a deadline: a step that fell behind leaves a backlog) -> stop the
+stage (its in-flight jobs finish) -> count the jobs failed or lost (still queued is
+backlog) -> remove its queue, mark its legacy leftovers broken, delete its NATS stream ->
+judge (capacity/criteria.py). So each
 step starts from an empty queue, and its record says how the last one ended (`drain`).
 
 The hold window starts `warmup_s` after the schedule's first arrival (at most one mean gap,
@@ -101,9 +102,9 @@ class StepRunner:
             keys = [str(j["job_key"]) for j in jobs]
             dead = self.stage.dead()
             starts, waited = self._wait_for_starts(keys)
-            errors = self.stage.errors(jobs)
         finally:
-            self.stage.stop(STOP_GRACE_S)
+            self.stage.stop(STOP_GRACE_S)  # in-flight jobs finish: outcomes are final from here
+        errors = self.stage.errors(jobs)
         cleared = self.stage.clear()
         delete_pipeline_stream(nats_url, prefix)
         drain = {"drained": len(starts) == len(keys), "waited_s": round(waited, 1),
