@@ -88,6 +88,13 @@ def test_the_time_budget_stops_the_search() -> None:
     assert "time budget (175 s)" in outcome.stopped and "every decided step up to 4" in outcome.stopped
 
 
+def test_the_budget_counts_from_the_commands_start() -> None:
+    fake = FakeSteps(7.3, wall_s=50.0)
+    limits = SearchLimits(budget_s=175.0, first_step_estimate_s=50.0)
+    outcome = Search(fake, limits, clock=fake.clock, started=-75.0).run()  # 75 s of set-up before the search
+    assert len(outcome.steps) == 2 and "time budget (175 s)" in outcome.stopped
+
+
 def test_the_budget_keeps_the_reserve_for_the_floor_step() -> None:
     fake = FakeSteps(7.3, wall_s=50.0)
     outcome = _search(fake, budget_s=400.0, reserve_s=100.0, first_step_estimate_s=50.0).run()

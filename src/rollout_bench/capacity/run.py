@@ -59,7 +59,7 @@ class CapacityOptions:
     max_hold_s: float = 180.0
     start: float = 1.0
     max_steps: int = 12
-    budget_s: float = 540.0
+    budget_s: float = 560.0
     arrivals: str = "poisson"
     seed: int = 1
     release: str = ""
@@ -157,7 +157,7 @@ class CapacityRun:
         o = self.options
         floor_reserve = o.warmup_s + o.hold_s + SETUP_ESTIMATE_S if o.floor and o.path != "floor" else 0.0
         limits = SearchLimits(start=o.start, max_steps=o.max_steps, repeats=o.repeats, reserve_s=floor_reserve,
-                              budget_s=o.budget_s - (time.monotonic() - self.started))
+                              budget_s=o.budget_s)
         done: list[StepResult] = []
 
         def run_step(rate: float, repeat_of: float | None) -> StepResult:
@@ -166,7 +166,8 @@ class CapacityRun:
             self.progress(step_line(runner.count, step))
             return step
 
-        outcome = Search(run_step, limits, estimate=lambda rate: self._step_estimate(settings, rate, done)).run()
+        outcome = Search(run_step, limits, estimate=lambda rate: self._step_estimate(settings, rate, done),
+                         started=self.started).run()
         self.progress(f"search: {outcome.stopped}")
         return outcome.steps, outcome.knee, outcome.stopped
 

@@ -35,7 +35,7 @@ class SearchLimits:
     growth: float = 2.0
     precision: float = 1.10
     max_steps: int = 12
-    budget_s: float = 540.0
+    budget_s: float = 560.0
     repeats: int = 1
     reserve_s: float = 0.0
     first_step_estimate_s: float = 60.0
@@ -63,14 +63,15 @@ def round_rate(rate: float) -> float:
 
 class Search:
     def __init__(self, run_step: RunStep, limits: SearchLimits, clock: Callable[[], float] = time.monotonic,
-                 estimate: Callable[[float], float] | None = None) -> None:
+                 estimate: Callable[[float], float] | None = None, started: float | None = None) -> None:
+        """`started`: when the budget began (the command's start; default now)."""
         self.run_step = run_step
         self.limits = limits
         self.clock = clock
         self.estimate = estimate or (lambda rate: max((s.wall_s for s in self.outcome.steps),
                                                       default=limits.first_step_estimate_s))
         self.outcome = SearchOutcome()
-        self.started = clock()
+        self.started = clock() if started is None else started
         self.cut = ""  # which limit stopped the search, if one did
 
     def _fits(self, rate: float) -> bool:

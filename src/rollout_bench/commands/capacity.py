@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         help="longest hold: a rate too low for 400 judged jobs in --hold holds longer, up to this")
     parser.add_argument("--start", type=float, default=1.0, help="first rate, syncs/s (then x2 until a step fails)")
     parser.add_argument("--max-steps", type=int, default=12, help="steps at most, repeats included")
-    parser.add_argument("--budget", type=float, default=540.0,
+    parser.add_argument("--budget", type=float, default=560.0,
                         help="seconds for the whole command; a step starts only if it fits (with the floor step)")
     parser.add_argument("--arrivals", default="poisson", help="poisson (seeded exponential gaps) | uniform")
     parser.add_argument("--seed", type=int, default=1)
