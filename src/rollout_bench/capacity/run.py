@@ -26,7 +26,7 @@ from rollout_bench.capacity.output import step_line, summary, table
 from rollout_bench.capacity.plot import capacity_plot
 from rollout_bench.capacity.ratio import RESULT_FILE, path_ratio
 from rollout_bench.capacity.resources import bottleneck
-from rollout_bench.capacity.result import CapacityResult, StepResult
+from rollout_bench.capacity.result import CapacityResult, Knee, StepResult
 from rollout_bench.capacity.search import Search, SearchLimits
 from rollout_bench.capacity.setup import ARRIVALS, PathSetup, check_choice, path_setup
 from rollout_bench.capacity.stages import FloorStage, PipelineStage, Stage
@@ -104,6 +104,7 @@ class CapacityRun:
         self.progress = Progress()
         self.started = time.monotonic()
         self.started_at = datetime.now(timezone.utc)
+        self.git_sha = git_sha()  # the code this run measures: taken before it starts
         self.out = Path()
 
     def execute(self) -> int:
@@ -153,7 +154,7 @@ class CapacityRun:
         overhead = max((s.wall_s - self.options.warmup_s - s.hold_s for s in steps), default=SETUP_ESTIMATE_S)
         return self.options.warmup_s + settings.hold_for(rate) + overhead
 
-    def _search(self, runner: StepRunner, settings: StepSettings) -> tuple[list[StepResult], Any, str]:
+    def _search(self, runner: StepRunner, settings: StepSettings) -> tuple[list[StepResult], Knee | None, str]:
         o = self.options
         floor_reserve = o.warmup_s + o.hold_s + SETUP_ESTIMATE_S if o.floor and o.path != "floor" else 0.0
         limits = SearchLimits(start=o.start, max_steps=o.max_steps, repeats=o.repeats, reserve_s=floor_reserve,
@@ -171,7 +172,7 @@ class CapacityRun:
         self.progress(f"search: {outcome.stopped}")
         return outcome.steps, outcome.knee, outcome.stopped
 
-    def _floor(self, settings: StepSettings, steps: list[StepResult], knee: Any) -> dict[str, Any] | None:
+    def _floor(self, settings: StepSettings, steps: list[StepResult], knee: Knee | None) -> dict[str, Any] | None:
         """One step at the knee's rate against no-op workers; `settings` route every sync to BullMQ."""
         o = self.options
         if o.path == "floor" or not o.floor or knee is None:
@@ -190,11 +191,11 @@ class CapacityRun:
                 "p99_upper": (figures.get("bounds") or {}).get("p99", {}).get("upper"),
                 "sustainable": step.verdict == SUSTAINABLE, "verdict": step.verdict, "step": step}
 
-    def _result(self, setup: PathSetup, criteria: Criteria, steps: list[StepResult], knee: Any, stopped: str,
+    def _result(self, setup: PathSetup, criteria: Criteria, steps: list[StepResult], knee: Knee | None, stopped: str,
                 floor: dict[str, Any] | None, stack_mode: str, servers: dict[str, str],
                 clock: dict[str, Any]) -> CapacityResult:
         o = self.options
-        sha = git_sha()
+        sha = self.git_sha
         context = {"release": o.release or default_release(), "git_sha": sha, "dirty": sha.endswith("-dirty"),
                    "machine": machine(), "stack": stack_mode, "servers": servers, "libraries": library_versions(),
                    "seed": o.seed, "flags": setup.flags, "roles": list(setup.roles), "settings": setup.settings,
@@ -208,7 +209,7 @@ class CapacityRun:
             duration_s=round(time.monotonic() - self.started, 1), stopped=stopped)
 
     @staticmethod
-    def _bottleneck(steps: list[StepResult], knee: Any) -> dict[str, Any]:
+    def _bottleneck(steps: list[StepResult], knee: Knee | None) -> dict[str, Any]:
         found: dict[str, Any] = {}
         failed = next((s for s in steps if s.verdict not in (SUSTAINABLE, "undecided")), None)
         at_knee = next((s for s in steps if knee is not None and s.rate_syncs_per_s == knee.syncs_per_s
