@@ -13,7 +13,7 @@ export STACK
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-unit test-integration loadtest loadtest-ui stack-up stack-down \
-        stack-status probe bench bench-compare baseline compare drill drills promtool-test clean capacity
+        stack-status probe bench bench-compare baseline compare drill drills promtool-test clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,7 @@ override PATH := $(shell printf '%s' "$$PATH")
 endif
 CAPACITY_PATH ?= unified
 WORKERS ?= 1
+.PHONY: capacity
 
 capacity: $(STAMP) ## Highest sustainable arrival rate: make capacity [WEEK=5] [PATH=unified|legacy|mix|floor] [WORKERS=1]
 	$(VENV)/bin/rollout-bench capacity --week $(WEEK) --path $(CAPACITY_PATH) --workers $(WORKERS) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE))

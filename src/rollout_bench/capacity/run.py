@@ -108,6 +108,11 @@ class CapacityRun:
         self.out = Path()
 
     def execute(self) -> int:
+        """The command: 0 with a knee, 1 without (usage and infrastructure errors raise)."""
+        return 0 if self.run().knee is not None else 1
+
+    def run(self) -> CapacityResult:
+        """The search, written to its run folder and printed (scale-out calls this per worker count)."""
         o = self.options
         self.progress(f"capacity {self.run_id}: PATH={o.path} WEEK={o.week} WORKERS={o.workers}, steps of "
                       f"{o.warmup_s:g} s warm-up + {o.hold_s:g} s hold, {o.arrivals} arrivals, budget {o.budget_s:g} s")
@@ -136,7 +141,8 @@ class CapacityRun:
                 floor = self._floor(dataclasses.replace(settings, flags=floor_flags, smallest_share=1.0), steps, knee)
                 clock["end"] = self._clock(database_url, "at the end")
             result = self._result(setup, criteria, steps, knee, stopped, floor, stack.mode, servers, clock)
-        return self._write(result)
+        self._write(result)
+        return result
 
     def _clock(self, database_url: str, when: str) -> dict[str, float]:
         with psycopg.connect(database_url) as conn:
@@ -221,7 +227,7 @@ class CapacityRun:
         return {"resource": first.get("resource"), "percent": first.get("percent"), "words": first.get("words"),
                 **found}
 
-    def _write(self, result: CapacityResult) -> int:
+    def _write(self, result: CapacityResult) -> None:
         result.path_ratio = path_ratio(result, self.out.parent)
         write_json(self.out / RESULT_FILE, result.to_dict())
         capacity_plot(self.out / "capacity.png", result)
@@ -229,4 +235,3 @@ class CapacityRun:
         print()
         print(summary(result))
         print(f"\nresults: {self.out}/ (capacity.json, capacity.png, steps/)")
-        return 0 if result.knee is not None else 1
