@@ -13,7 +13,7 @@ export STACK
 
 .DEFAULT_GOAL := help
 .PHONY: help install test test-unit test-integration loadtest loadtest-ui stack-up stack-down \
-        stack-status probe bench bench-compare baseline compare drill drills promtool-test clean
+        stack-status generator probe bench bench-compare baseline remeasure compare drill drills promtool-test clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,7 +36,7 @@ test-unit: $(STAMP) ## Run unit tests only (no servers)
 test-integration: $(STAMP) ## Run integration tests against the stack
 	$(PY) -m pytest tests/integration
 
-loadtest: $(STAMP) ## Run the rollout gate: make loadtest WEEK=1..7 PROFILE=smoke|standard|soak|spike [STACK=] [RELEASE=]
+loadtest: $(STAMP) ## Run the rollout gate: make loadtest WEEK=1..7 PROFILE=smoke|standard|soak|spike [RUNS=] [STACK=] [RELEASE=]
 	$(VENV)/bin/rollout-bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE)) $(if $(RUNS),--runs $(RUNS))
 
 loadtest-ui: $(STAMP) ## Interactive Locust web UI on 127.0.0.1:8089 for WEEK=n
@@ -65,6 +65,9 @@ stack-down: $(STAMP) ## Stop the servers started by stack-up
 stack-status: $(STAMP) ## Show which stack is up and whether each server answers
 	$(PY) -m rollout_bench stack status
 
+generator: $(STAMP) ## The load generator's own ceiling, no pipeline: make generator RATE=300 [DURATION=20] [PROCESSES=1]
+	$(VENV)/bin/rollout-bench generator --rate $(or $(RATE),300) --duration $(or $(DURATION),20) --processes $(or $(PROCESSES),1)
+
 probe: $(STAMP) ## One analysis per path on one tenant: make probe PROFILE=worked-example
 	$(PY) -m rollout_bench probe --profile $(if $(filter smoke,$(PROFILE)),worked-example,$(PROFILE)) --path both
 
@@ -74,8 +77,11 @@ bench: $(STAMP) ## Run the pytest-benchmark suites and save results under result
 bench-compare: $(STAMP) ## Compare benchmarks with the last saved run
 	$(PY) -m pytest benchmarks --benchmark-storage=results/bench --benchmark-compare --benchmark-compare-fail=mean:10%
 
-baseline: $(STAMP) ## Store the latest runs (default 3) as a release baseline: make baseline RELEASE=x [RUNS=3] [FORCE=1]
+baseline: $(STAMP) ## Store the latest undisturbed runs (default 5) as a release baseline: make baseline RELEASE=x [RUNS=5] [FORCE=1]
 	$(PY) -m rollout_bench baseline --release $(RELEASE) $(if $(RUNS),--runs $(RUNS)) $(if $(FORCE),--force)
+
+remeasure: $(STAMP) ## Measure the last stored release again on this machine, from its commit: make remeasure [RELEASE=x] [WEEK=5] [RUNS=5]
+	$(PY) -m rollout_bench remeasure --week $(WEEK) --profile $(PROFILE) --stack $(if $(filter auto,$(STACK)),embedded,$(STACK)) $(if $(RELEASE),--release $(RELEASE)) $(if $(RUNS),--runs $(RUNS))
 
 compare: $(STAMP) ## Compare runs or releases: make compare BASE=x [HEAD=run_or_release]
 	$(PY) -m rollout_bench compare --base $(BASE) $(if $(HEAD),--head $(HEAD)) $(if $(JSON),--json) $(if $(FORCE),--force)

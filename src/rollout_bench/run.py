@@ -18,6 +18,7 @@ import psycopg
 
 from msp_pipeline.migration import TenantMigration
 from rollout_bench.collect import records as collect
+from rollout_bench.collect.bench import run_benchmarks
 from rollout_bench.collect.clock import ClockOffset, check_offset, measure_offset
 from rollout_bench.collect.context import server_versions
 from rollout_bench.console import Progress
@@ -59,6 +60,8 @@ class LoadtestOptions:
     gates_file: Path | None = None  # default: ops/gates.toml of the project
     results_root: Path | None = None  # default: paths.results_dir()
     keep_database: bool = False
+    series_earlier: tuple[Path, ...] = ()  # the run folders of this series before this run (--runs N)
+    series_runs: int = 1  # N: the last run of a series judges the release comparison over all N
 
 
 def private_config(config: LoadConfig, out: Path) -> Path:
@@ -170,6 +173,9 @@ class LoadtestRun:
                         phases["drain_end"] = time.time()
                     scrapes = supervisor.scrape()
                     exit_codes = supervisor.stop_all()
+                if self.profile.benchmarks:
+                    progress("benchmarks: the pytest-benchmark suites on this stack (results in bench.json)")
+                    run_benchmarks(urls, self.out)
                 clock["end"] = self._clock(database_url, "at the end")
                 progress("collecting results")
                 record = RunRecord(

@@ -5,8 +5,10 @@ at least three runs: each run's samples (every metric) are scaled to the release
 median, so what is left is the real shape, tail and job-to-job correlation; a synthetic run
 is one such run picked at random, moving-block resampled (blocks of 10 jobs, in arrival
 order), times a run effect exp(N(0, tau^2)) with tau the stored runs' own spread of log
-median (per metric). A baseline is three synthetic runs (the default), the head one (what
-`make loadtest` compares). Seeded: the same rates on every run of the suite.
+median (per metric). A baseline is as many synthetic runs as `make baseline` stores by
+default, the head as many as the regression gate needs (`min_samples` in ops/gates.toml:
+what `make loadtest`'s default series gives). Seeded: the same rates on every run of the
+suite.
 """
 
 from __future__ import annotations
@@ -18,22 +20,25 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rollout_bench.commands.compare import DEFAULT_BASELINE_RUNS
 from rollout_bench.compare.rows import compare_runs
-from rollout_bench.paths import results_dir
+from rollout_bench.judge.gates import load_gates
+from rollout_bench.paths import gates_file, results_dir
 from rollout_bench.results.store import read_samples, releases, run_dirs
 
 METRICS = ("job_latency_ms", "analysis_s", "queries_per_analysis")
 SCALED = ("job_latency_ms", "analysis_s")
-BASE_RUNS, HEAD_RUNS = 3, 1
+BASE_RUNS = DEFAULT_BASELINE_RUNS
+HEAD_RUNS = next(g.min_samples for g in load_gates(gates_file()) if g.samples_path == "regression.head_runs")
 Transform = Callable[[np.ndarray], np.ndarray]
 
 
 @cache
 def stored_world() -> tuple[list[dict[str, dict[str, np.ndarray]]], dict[str, float], str]:
-    stored = [d for d in releases(results_dir()) if len(run_dirs(d)) >= 3]
+    stored = [d for d in releases(results_dir()) if len(run_dirs(d)) >= BASE_RUNS]
     if not stored:
-        pytest.fail("no stored release with 3 runs under results/releases; make one with "
-                    "`make loadtest WEEK=5 STACK=embedded RUNS=3` and `make baseline RELEASE=x`")
+        pytest.fail(f"no stored release with {BASE_RUNS} runs under results/releases; make one with "
+                    f"`make loadtest WEEK=5 STACK=embedded RUNS={BASE_RUNS}` and `make baseline RELEASE=x`")
     release = stored[-1]
     runs = [read_samples(d) for d in run_dirs(release)]
     tau: dict[str, float] = {}
@@ -100,13 +105,6 @@ def test_a_five_percent_change_is_not_flagged() -> None:
     assert flag_rate(100, seed=12, plant={"job_latency_ms": lambda v: v * 1.05}) <= 0.01
 
 
-TOO_NOISY = pytest.mark.xfail(strict=True, reason=(
-    "not met: with 3 base runs and 1 head run the run-level t has 2 degrees of freedom, and on this shared "
-    "2-core machine the stored runs' spread of log median job latency is larger than log(1.2); the table's "
-    "'flags at' column shows the smallest ratio a comparison can flag"))
-
-
-@TOO_NOISY
 def test_a_planted_twenty_percent_job_latency_regression_is_flagged() -> None:
     _, tau, release = stored_world()
     rate = flag_rate(100, seed=13, plant={"job_latency_ms": lambda v: v * 1.2})
@@ -114,7 +112,6 @@ def test_a_planted_twenty_percent_job_latency_regression_is_flagged() -> None:
                           f"log median job latency is {tau['job_latency_ms']:.3f}")
 
 
-@TOO_NOISY
 def test_a_planted_tail_only_regression_is_flagged() -> None:
     _, _, release = stored_world()
     rate = flag_rate(100, seed=14, plant={"job_latency_ms": tail_only(2.0)})

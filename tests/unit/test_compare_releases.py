@@ -14,7 +14,8 @@ from rollout_bench.cli import main
 from rollout_bench.compare.context import differences, major
 from rollout_bench.compare.figures import alert_count_figures, regression_figures
 from rollout_bench.compare.statistics import holm, holm_adjusted
-from rollout_bench.judge.gates import evaluate, load_gates
+from rollout_bench.judge.gates import evaluate, evaluate_all, load_gates
+from rollout_bench.load.cpu import DISTURBED_CORE_PERCENT
 from rollout_bench.paths import project_root
 from rollout_bench.results.store import run_dir, write_json, write_samples
 from rollout_bench.results.summary import describes
@@ -24,9 +25,12 @@ CONTEXT = {"week": 5, "profile": "smoke", "stack": "embedded", "seed": 1, "git_s
            "servers": {"postgres": "18.6", "redis": "6.2.14", "nats": "2.15.1"}, "libraries": {"scipy": "1.17.1"}}
 
 
-def _write_run(root: Path, run_id: str, rng: random.Random, scale: float = 1.0, **context: Any) -> Path:
+def _write_run(root: Path, run_id: str, rng: random.Random, scale: float = 1.0, foreign_cpu: float = 2.0,
+               **context: Any) -> Path:
     folder = run_dir(run_id, root)
     summary = {**CONTEXT, **context, "run_id": run_id, "started_at": run_id,
+               "cpu": {"foreign": {"samples": 90, "mean": foreign_cpu, "p95": foreign_cpu},
+                       "disturbed": foreign_cpu > DISTURBED_CORE_PERCENT},
                "regression": {"alert_counts": {"this_run": {"mfa_disabled": 10, "stale_admin": 4}}}}
     write_json(folder / "summary.json", summary)
     write_samples(folder, {"job_latency_ms": {"unified": [rng.lognormvariate(3, 0.4) * scale for _ in range(300)],
@@ -60,11 +64,11 @@ def test_server_majors_machine_and_stack_refuse_other_differences_are_listed() -
 
 def test_baseline_stores_three_runs_and_compare_of_a_release_with_itself_is_no_change(
         results: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["baseline", "--release", "0.1.0"]) == 0
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
     stored = json.loads((results / "releases" / "0.1.0" / "release.json").read_text())
     assert len(stored["runs"]) == 3
     assert all((results / "releases" / "0.1.0" / "runs" / r / "samples.json.gz").is_file() for r in stored["runs"])
-    assert main(["baseline", "--release", "0.1.0"]) == 2  # already stored, no --force
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 2  # already stored, no --force
     capsys.readouterr()
     assert main(["compare", "--base", "0.1.0", "--head", "0.1.0", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
@@ -74,7 +78,7 @@ def test_baseline_stores_three_runs_and_compare_of_a_release_with_itself_is_no_c
 
 def test_compare_refuses_another_context_in_one_line_unless_forced(results: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["baseline", "--release", "0.1.0"]) == 0
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
     _write_run(results, "20260109T000000Z-bbbbbb", random.Random(2), stack="external",
                servers={**CONTEXT["servers"], "postgres": "15.4"})
     capsys.readouterr()
@@ -102,25 +106,78 @@ def test_regression_figures_without_a_baseline_leave_the_gates_inconclusive_with
         assert evaluate(gates[name], summary).result == "inconclusive"
 
 
-def test_a_slow_run_against_a_stored_release_fails_the_regression_gate(results: Path) -> None:
-    assert main(["baseline", "--release", "0.1.0"]) == 0
-    gate = next(g for g in load_gates(project_root() / "ops" / "gates.toml", describes)
+class Finding:
+    def __init__(self, alert_type: str) -> None:
+        self.alert_type = alert_type
+
+
+def _regression_gate() -> Any:
+    return next(g for g in load_gates(project_root() / "ops" / "gates.toml", describes)
                 if g.name.startswith("no performance regression"))
+
+
+def _head_series(results: Path, scale: float, runs: int = 5, foreign_cpu: float = 2.0) -> tuple[list[Path], dict[str, Any]]:
+    """A series of `runs` head runs: the earlier ones on disk, the last one's samples."""
     rng = random.Random(3)
-    samples = {"job_latency_ms": {"unified": [rng.lognormvariate(3, 0.4) * 3 for _ in range(300)]},
+    earlier = [_write_run(results, f"2026020{n}T000000Z-cccc{n}", rng, scale, foreign_cpu) for n in range(runs - 1)]
+    samples = {"job_latency_ms": {"unified": [rng.lognormvariate(3, 0.4) * scale for _ in range(300)]},
                "queries_per_analysis": {"unified": [6.0] * 40}}
+    return earlier, samples
+
+
+def test_a_slow_series_against_a_stored_release_fails_the_regression_gate(results: Path) -> None:
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
+    earlier, samples = _head_series(results, scale=3)
     summary = {**CONTEXT, "run_id": "h"}
-
-    class Finding:
-        def __init__(self, alert_type: str) -> None:
-            self.alert_type = alert_type
-
-    summary["regression"] = regression_figures(summary, samples, {"t": [Finding("mfa_disabled")] * 10})
+    summary["regression"] = regression_figures(summary, samples, {"t": [Finding("mfa_disabled")] * 10},
+                                               earlier=earlier, series_runs=5)
     figures = summary["regression"]
-    assert figures["baseline"] == "0.1.0" and figures["baseline_runs"] == 3
+    assert figures["baseline"] == "0.1.0" and figures["baseline_runs"] == 3 and figures["head_runs"] == 5
     assert figures["flagged"] >= 1 and "job_latency_ms unified p50 x" in figures["reason"]
-    assert evaluate(gate, summary).result == "fail"
+    assert evaluate(_regression_gate(), summary).result == "fail"
     assert figures["alert_counts"]["changes"] == [{"alert_type": "stale_admin", "base": 4.0, "head": 0, "moved": 1.0}]
+
+
+def test_one_head_run_is_too_little_evidence_for_the_regression_gate(results: Path) -> None:
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
+    _, samples = _head_series(results, scale=3)
+    summary = {**CONTEXT, "run_id": "h"}
+    summary["regression"] = regression_figures(summary, samples, {})
+    assert summary["regression"]["head_runs"] == 1
+    assert evaluate(_regression_gate(), summary).result == "inconclusive"
+
+
+def test_earlier_runs_of_a_series_defer_the_regression_gate_to_the_last(results: Path) -> None:
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
+    _, samples = _head_series(results, scale=3)
+    summary = {**CONTEXT, "run_id": "h"}
+    summary["regression"] = regression_figures(summary, samples, {}, earlier=[], series_runs=3)
+    assert summary["regression"]["flagged"] is None and "run 1 of 3" in summary["regression"]["deferred"]
+    [result] = [r for r in evaluate_all([_regression_gate()], summary, week=5)]
+    assert result.result == "n/a" and "run 1 of 3" in result.note
+
+
+def test_a_head_run_disturbed_by_other_work_is_not_compared(results: Path) -> None:
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
+    earlier, samples = _head_series(results, scale=3, foreign_cpu=80.0)
+    summary = {**CONTEXT, "run_id": "h"}
+    summary["regression"] = regression_figures(summary, samples, {}, earlier=earlier, series_runs=5)
+    figures = summary["regression"]
+    assert figures["flagged"] is None and "busy with other work (80 % of a core" in figures["reason"]
+    assert evaluate(_regression_gate(), summary).result == "inconclusive"
+
+
+def test_a_baseline_refuses_disturbed_runs_unless_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ROLLOUT_BENCH_RESULTS", str(tmp_path))
+    rng = random.Random(1)
+    runs = [_write_run(tmp_path, f"2026010{n}T000000Z-aaaaa{n}", rng, foreign_cpu=40.0 if n == 1 else 2.0)
+            for n in range(3)]
+    assert main(["baseline", "--release", "x", "--runs", "3"]) == 2
+    assert "2 undisturbed run(s)" in capsys.readouterr().err
+    assert main(["baseline", "--release", "x", "--run", runs[1].name]) == 2
+    assert "busy with other work" in capsys.readouterr().err
+    assert main(["baseline", "--release", "x", "--run", runs[1].name, "--force"]) == 0
 
 
 def test_alert_counts_within_ten_percent_pass() -> None:
@@ -132,11 +189,11 @@ def test_trend_plot_shows_every_release(results: Path) -> None:
     from rollout_bench.compare.trend import trend_plot
     from rollout_bench.results.store import releases
 
-    assert main(["baseline", "--release", "0.1.0"]) == 0
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
     rng = random.Random(9)
     for number in range(3):
         _write_run(results, f"2026020{number}T000000Z-cccccc", rng, scale=2.0)
-    assert main(["baseline", "--release", "0.2.0"]) == 0
+    assert main(["baseline", "--release", "0.2.0", "--runs", "3"]) == 0
     plot = trend_plot(releases(), results / "trend.png")
     assert plot is not None and plot.stat().st_size > 10_000
     assert [d.name for d in releases()] == ["0.1.0", "0.2.0"]
@@ -163,7 +220,7 @@ def test_benchmarks_kept_with_a_release_are_reported_not_judged(results: Path,
     (results / "bench" / "Linux").mkdir(parents=True)
     _bench_file(results / "bench" / "Linux", random.Random(1), 1.0)
     (results / "bench" / "Linux" / "bench.json").rename(results / "bench" / "Linux" / "0001_bench.json")
-    assert main(["baseline", "--release", "0.1.0"]) == 0
+    assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
     assert (results / "releases" / "0.1.0" / "bench.json").is_file()
     head = results / "runs" / "20260102T000000Z-aaaaa2"
     _bench_file(head, random.Random(2), 3.0)

@@ -1,5 +1,6 @@
 """`python -m rollout_bench compare --base X [--head Y] [--json] [--force]` and
-`baseline --release X [--runs N | --run ID ...] [--force]`.
+`baseline --release X [--runs N | --run ID ...] [--force]`, and
+`remeasure [--release X] --week N --profile P --stack S [--runs N] [--if-missing]`.
 
 compare exits 0 (no regression), 1 (a regression), 2 (refused: a different context, unless
 --force, which still prints every difference)."""
@@ -10,7 +11,7 @@ import argparse
 import json
 import shutil
 
-DEFAULT_BASELINE_RUNS = 3
+DEFAULT_BASELINE_RUNS = 5  # the calibration test's base (tests/unit/test_compare_calibration.py)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,9 +27,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     baseline.add_argument("--release", required=True)
     baseline.add_argument("--run", action="append", default=None, help="run id (repeatable; default: latest runs)")
     baseline.add_argument("--runs", type=int, default=DEFAULT_BASELINE_RUNS,
-                          help="how many of the latest runs of the latest run's context to store (default 3)")
+                          help="how many of the latest undisturbed runs of the latest run's context to store "
+                               f"(default {DEFAULT_BASELINE_RUNS})")
     baseline.add_argument("--force", action="store_true", help="replace a stored release")
     baseline.set_defaults(func=run_baseline)
+    again = sub.add_parser("remeasure", help="measure a stored release again on this machine, from its commit")
+    again.add_argument("--release", default=None,
+                       help="stored release (default: the latest one of this week, profile and stack)")
+    again.add_argument("--week", type=int, default=5)
+    again.add_argument("--profile", default="smoke")
+    again.add_argument("--stack", default="embedded", help="the resolved stack mode the runs recorded")
+    again.add_argument("--runs", type=int, default=DEFAULT_BASELINE_RUNS)
+    again.add_argument("--if-missing", action="store_true",
+                       help="do nothing when the release was measured on this machine already")
+    again.set_defaults(func=run_remeasure)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -68,6 +80,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     from rollout_bench.compare.bench import BENCH_FILE, latest_bench
     from rollout_bench.compare.context import same_context
     from rollout_bench.errors import UserError
+    from rollout_bench.load.cpu import disturbance
     from rollout_bench.paths import results_dir
     from rollout_bench.results.store import latest_run, latest_runs, read_summary, resolve, store_baseline
 
@@ -75,19 +88,46 @@ def run_baseline(args: argparse.Namespace) -> int:
         raise UserError("RELEASE is empty; use make baseline RELEASE=x")
     if args.run:
         runs = [resolve(run) for run in args.run]
+        disturbed = [why for why in (disturbance(read_summary(r)) for r in runs) if why]
+        if disturbed and not args.force:
+            raise UserError(f"{disturbed[0]}: a baseline of disturbed runs would hide regressions; pass --force "
+                            "to store it anyway")
     else:
         if args.runs < 1:
             raise UserError(f"--runs {args.runs} is not allowed; use 1 or more")
         context = read_summary(latest_run())
-        runs = latest_runs(args.runs, lambda summary: same_context(summary, context))
+        runs = latest_runs(args.runs, lambda summary: same_context(summary, context)
+                           and (args.force or not disturbance(summary)))
         if len(runs) < args.runs:
-            raise UserError(f"{len(runs)} run(s) of the latest run's context found, {args.runs} wanted; make more "
-                            f"with `make loadtest WEEK={context.get('week')} PROFILE={context.get('profile')} "
-                            f"RUNS={args.runs}` or pass --runs {len(runs)}")
+            raise UserError(f"{len(runs)} undisturbed run(s) of the latest run's context found, {args.runs} wanted; "
+                            f"make more on a quiet machine with `make loadtest WEEK={context.get('week')} "
+                            f"PROFILE={context.get('profile')} RUNS={args.runs}` or pass --runs {len(runs)}")
     target = store_baseline(runs, args.release, force=args.force)
     print(f"stored {len(runs)} run(s) as {target}: {', '.join(r.name for r in runs)}")
     bench = latest_bench(results_dir())
     if bench is not None:
         shutil.copy2(bench, target / BENCH_FILE)
         print(f"with the latest pytest-benchmark results: {bench}")
+    return 0
+
+
+def run_remeasure(args: argparse.Namespace) -> int:
+    from rollout_bench.compare.releases import load
+    from rollout_bench.compare.remeasure import Wanted, latest_release, measured_here, remeasure
+    from rollout_bench.errors import UserError
+    from rollout_bench.results.store import resolve
+
+    wanted = Wanted(args.week, args.profile, args.stack)
+    stored = load(resolve(args.release)) if args.release else latest_release(wanted)
+    if args.if_missing and stored is not None:
+        here = measured_here(stored.name.split("@")[0], wanted)
+        if here is not None:
+            print(f"remeasure: release {stored.name} was measured on this machine ({here.name}: week {args.week}, "
+                  f"profile {args.profile}, stack {args.stack}); nothing to do")
+            return 0
+    if stored is None:
+        raise UserError(f"no stored release of week {args.week}, profile {args.profile}, stack {args.stack} to "
+                        "measure again; make one with `make loadtest` and `make baseline RELEASE=x`")
+    target = remeasure(stored, wanted, args.runs)
+    print(f"remeasure: stored as {target}")
     return 0

@@ -18,14 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--gates", type=Path, default=None, help="gates file (default: ops/gates.toml)")
     parser.add_argument("--ui", action="store_true", help="Locust web UI on 127.0.0.1:8089")
     parser.add_argument("--keep-database", action="store_true", help="keep the run's scratch database")
-    parser.add_argument("--runs", type=int, default=1,
+    parser.add_argument("--runs", type=int, default=None,
                         help="repeat the run N times (fresh pipeline processes, same seed), tied by a series "
-                             "file; the exit code is the largest of the runs'")
+                             "file; the last run judges the release comparison over all N; the exit code is "
+                             "the largest of the runs' (default: the profile's, 3 for smoke)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from rollout_bench.errors import UserError
+    from rollout_bench.load.profiles import load_profile_named
     from rollout_bench.run import LoadtestOptions, LoadtestRun
 
     try:
@@ -35,11 +39,16 @@ def run(args: argparse.Namespace) -> int:
     options = LoadtestOptions(week=week, profile=args.profile, stack=args.stack, release=args.release,
                               seed=args.seed, ui=args.ui, processes=args.processes, gates_file=args.gates,
                               keep_database=args.keep_database)
-    if args.runs < 1:
-        raise UserError(f"RUNS={args.runs} is not allowed; use 1 or more")
-    codes, folders = [], []
-    for _ in range(args.runs):
-        run = LoadtestRun(options)
+    runs = load_profile_named(args.profile).runs if args.runs is None else args.runs
+    if runs < 1:
+        raise UserError(f"RUNS={runs} is not allowed; use 1 or more")
+    codes: list[int] = []
+    folders: list[Path] = []
+    for done in range(runs):
+        earlier = tuple(f for f in folders if (f / "samples.json.gz").is_file())  # runs that can be compared
+        this_and_later = runs - done
+        run = LoadtestRun(dataclasses.replace(options, series_earlier=earlier,
+                                              series_runs=len(earlier) + this_and_later))
         codes.append(run.execute())
         folders.append(run.out)
         if (run.out / "summary.json").is_file():
@@ -47,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
             from rollout_bench.results.store import read_summary
 
             print(regression_lines(read_summary(run.out)))
-    if args.runs > 1:
+    if runs > 1:
         from rollout_bench.compare.figures import series_comparison
         from rollout_bench.results.store import write_series
 
-        print(f"series of {args.runs} runs: {write_series(folders)} (exit codes {codes})")
+        print(f"series of {runs} runs: {write_series(folders)} (exit codes {codes})")
         print(series_comparison([f for f in folders if (f / "summary.json").is_file()]))
     return max(codes)

@@ -23,7 +23,8 @@ from rollout_bench.compare.context import differences
 from rollout_bench.compare.releases import ResultSet, load, spread_sets
 from rollout_bench.compare.rows import DEFAULT_FACTOR, compare_runs
 from rollout_bench.errors import UserError
-from rollout_bench.results.store import releases
+from rollout_bench.load.cpu import disturbance
+from rollout_bench.results.store import read_samples, read_summary, releases
 
 ALERT_COUNT_TOLERANCE = 0.10
 
@@ -51,7 +52,7 @@ def _how_to_make(summary: Mapping[str, Any]) -> str:
     return (f"no stored release of this context (week {summary.get('week')}, profile {summary.get('profile')}, "
             f"stack {summary.get('stack')}, this machine and server majors); make one with "
             f"`make loadtest WEEK={summary.get('week')} PROFILE={summary.get('profile')} "
-            f"STACK={summary.get('stack')} RUNS=3` then `make baseline RELEASE=x`")
+            f"STACK={summary.get('stack')} RUNS=5` then `make baseline RELEASE=x`")
 
 
 def alert_count_figures(this_run: Mapping[str, int], base_runs: Sequence[Mapping[str, int]] | None) -> dict[str, Any]:
@@ -70,32 +71,51 @@ def alert_count_figures(this_run: Mapping[str, int], base_runs: Sequence[Mapping
 
 
 def regression_figures(summary: Mapping[str, Any], samples: Mapping[str, Any],
-                       found: Mapping[str, Iterable[_Finding]], *, factor: float = DEFAULT_FACTOR,
+                       found: Mapping[str, Iterable[_Finding]], *, earlier: Sequence[Path] = (),
+                       series_runs: int = 1, factor: float = DEFAULT_FACTOR,
                        root: Path | None = None) -> dict[str, Any]:
+    """This run's figures for the two release gates. The head of the comparison is the
+    series this run ends (`earlier` runs of the same `--runs N`, then this one): runs are the
+    unit of evidence, so an earlier run of a series defers the judgement to the last one. A
+    head run that other work on the machine disturbed makes the comparison unjudged."""
     this_run = alert_counts(found)
+    empty = {"baseline": None, "baseline_runs": None, "head_runs": None, "flagged": None, "detectable": None,
+             "deferred": None, "factor": factor, "rows": []}
+    position = len(earlier) + 1
+    if position < series_runs:
+        return {**empty, "deferred": f"judged over the series by its last run (this is run {position} of "
+                                     f"{series_runs})", "reason": "deferred to the series' last run",
+                "alert_counts": alert_count_figures(this_run, None)}
     try:
         baseline = latest_release_of_context(summary, root)
+        heads = [(read_summary(d), read_samples(d)) for d in earlier] + [(dict(summary), samples)]
     except (OSError, UserError, json.JSONDecodeError, gzip.BadGzipFile, EOFError) as exc:
-        return {"baseline": None, "baseline_runs": None, "flagged": None, "factor": factor, "rows": [],
-                "reason": f"the stored releases could not be read ({type(exc).__name__}: {exc})",
+        return {**empty, "reason": f"the stored results could not be read ({type(exc).__name__}: {exc})",
                 "alert_counts": alert_count_figures(this_run, None)}
     if baseline is None:
-        return {"baseline": None, "baseline_runs": None, "flagged": None, "factor": factor, "rows": [],
-                "reason": _how_to_make(summary), "alert_counts": alert_count_figures(this_run, None)}
-    spread = [s.samples for s in spread_sets(dict(summary), [baseline.directory], root)]
-    rows = [r for r in compare_runs(baseline.samples, [samples], factor, spread=spread) if r.verdict != "no data"]
-    flagged = [r for r in rows if r.verdict == "regression"]
+        return {**empty, "reason": _how_to_make(summary), "alert_counts": alert_count_figures(this_run, None)}
     base_counts = [s.get("regression", {}).get("alert_counts", {}).get("this_run") for s in baseline.summaries]
     known_counts = [c for c in base_counts if isinstance(c, dict)]
     alerts = alert_count_figures(this_run, known_counts if len(known_counts) == len(base_counts) else None)
-    reason = (f"vs release {baseline.name} ({len(baseline.summaries)} runs): "
+    stored = {**empty, "baseline": baseline.name, "baseline_runs": len(baseline.summaries), "alert_counts": alerts}
+    disturbed = [why for why in (disturbance(s) for s, _ in heads) if why]
+    if disturbed:
+        return {**stored, "reason": "; ".join(disturbed) + ": not comparable with the stored release, run again "
+                                    "on a quiet machine"}
+    spread = [s.samples for s in spread_sets(dict(summary), [baseline.directory], root)]
+    rows = [r for r in compare_runs(baseline.samples, [h for _, h in heads], factor, spread=spread)
+            if r.verdict != "no data"]
+    flagged = [r for r in rows if r.verdict == "regression"]
+    detectable = [r.detectable for r in rows if r.metric == "job_latency_ms" and r.statistic == "p50" and r.detectable]
+    reason = (f"{len(heads)} run(s) vs release {baseline.name} ({len(baseline.summaries)} runs): "
               + (", ".join(f"{r.metric} {r.path} {r.statistic} x{r.ratio:.3g} [{r.ci_low:.3g}, {r.ci_high:.3g}]"
                            if r.ci_low is not None else f"{r.metric} {r.path} {r.statistic} {r.note}"
                            for r in flagged) or "no row regressed"))
     if alerts["types"] is None:
         reason += f"; release {baseline.name} has no alert counts per type (stored before they were recorded)"
-    return {"baseline": baseline.name, "baseline_runs": len(baseline.summaries), "flagged": len(flagged),
-            "factor": factor, "rows": [r.to_dict() for r in rows], "reason": reason, "alert_counts": alerts}
+    return {**stored, "head_runs": len(heads), "flagged": len(flagged),
+            "detectable": round(max(detectable), 4) if detectable else None,
+            "rows": [r.to_dict() for r in rows], "reason": reason}
 
 
 __all__ = ["alert_counts", "latest_release_of_context", "regression_figures", "series_comparison"]

@@ -69,11 +69,16 @@ __all__ = ["as_json", "regression_lines", "render", "table"]
 def regression_lines(summary: dict[str, Any]) -> str:
     """What the verdict's "no regression vs the last release" gate stands on, row by row."""
     figures = summary.get("regression") or {}
+    if figures.get("deferred"):
+        return f"regression vs the last release: {figures['deferred']}"
     if not figures.get("baseline"):
         return f"regression vs the last release: INCONCLUSIVE: {figures.get('reason', 'no figures')}"
     rows = [Row(**row) for row in figures.get("rows", [])]
     alerts = figures.get("alert_counts", {})
     moved = "; ".join(f"{c['alert_type']} {c['base']:g} -> {c['head']}" for c in alerts.get("changes", []))
-    return "\n".join([f"regression vs {figures['baseline']} ({figures['baseline_runs']} runs):", table(rows),
+    if figures.get("head_runs") is None:  # compared with nothing: a disturbed run, say why
+        return f"regression vs {figures['baseline']}: INCONCLUSIVE: {figures.get('reason')}"
+    return "\n".join([f"regression vs {figures['baseline']} ({figures['baseline_runs']} runs) over "
+                      f"{figures['head_runs']} head run(s): {figures.get('reason', '')}", table(rows),
                       f"alert counts per type: {alerts.get('types')} types, {alerts.get('moved')} moved > 10 %"
                       + (f" ({moved})" if moved else "")])

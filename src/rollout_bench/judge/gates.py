@@ -11,7 +11,9 @@ Kinds: `target` (a miss -> HOLD), `rollback` (a miss -> ROLLBACK), `integrity` (
 ROLLBACK even on a run that cannot otherwise be judged: data lost, rows across tenants),
 `validity` (a miss means the run cannot be judged -> INCONCLUSIVE, e.g. a saturated machine
 or load generator).
-A gate with `weeks` lists the weeks it applies to and says why in `not_applicable`.
+A gate with `weeks` lists the weeks it applies to and says why in `not_applicable`; a gate
+with `not_applicable_if` names a summary path whose text, when there is one, makes it n/a
+and says why (the regression gate of a series' earlier runs: the last run judges it).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from rollout_bench.judge.expressions import (
 
 KINDS = ("target", "rollback", "integrity", "validity")
 RESULTS = ("pass", "fail", "inconclusive", "n/a", "error")
-_ALLOWED_KEYS = {"name", "expr", "kind", "samples", "min_samples", "weeks", "not_applicable"}
+_ALLOWED_KEYS = {"name", "expr", "kind", "samples", "min_samples", "weeks", "not_applicable", "not_applicable_if"}
 Samples = Mapping[str, Sequence[float]]  # raw samples by the dotted path of their summary node
 
 
@@ -49,13 +51,14 @@ class Gate:
     min_samples: int = 1
     weeks: tuple[int, ...] = ()
     not_applicable: str = ""
+    not_applicable_if: str | None = None  # a summary path: a non-empty text there makes the gate n/a, saying it
 
     def applies_to(self, week: int) -> bool:
         return not self.weeks or week in self.weeks
 
     def paths(self) -> list[str]:
         e = self.expression
-        return [p for p in (e.left, e.right_path, self.samples_path) if p]
+        return [p for p in (e.left, e.right_path, self.samples_path, self.not_applicable_if) if p]
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,11 @@ def _gate(entry: Mapping[str, Any], where: str) -> Gate:
     weeks = tuple(entry.get("weeks", ()))
     if weeks and not entry.get("not_applicable"):
         raise UserError(f"{where}: lists weeks, so it needs 'not_applicable' saying why the other weeks skip it")
+    skip = entry.get("not_applicable_if")
+    if skip is not None and not isinstance(skip, str):
+        raise UserError(f"{where}: not_applicable_if {skip!r} is not allowed; name a summary path")
     return Gate(entry["name"], parse_expression(entry["expr"], where), kind, entry["samples"], min_samples, weeks,
-                str(entry.get("not_applicable", "")))
+                str(entry.get("not_applicable", "")), skip)
 
 
 def _number(value: Any) -> float | None:
@@ -198,6 +204,13 @@ def _judge_bounds(gate: Gate, left: QuantileBound, right: QuantileBound | None, 
     return result("inconclusive", left.estimate, left.n, f"undecided: {text}{more}", bound=decisive, needed=needed)
 
 
+def _optional(summary: Mapping[str, Any], path: str | None) -> Any:
+    try:
+        return lookup(summary, path) if path else None
+    except MissingMetric:
+        return None
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
@@ -210,6 +223,11 @@ def evaluate_all(gates: Sequence[Gate], summary: Mapping[str, Any], week: int,
         if not gate.applies_to(week):
             out.append(GateResult(gate.name, gate.kind, gate.expression.text(), None, None, "n/a",
                                   f"week {week}: {gate.not_applicable}", metric=gate.expression.left))
+            continue
+        skipped = _optional(summary, gate.not_applicable_if)
+        if isinstance(skipped, str) and skipped:
+            out.append(GateResult(gate.name, gate.kind, gate.expression.text(), None, None, "n/a", skipped,
+                                  metric=gate.expression.left))
             continue
         try:
             out.append(evaluate(gate, summary, samples))

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 CONFIG_ENV = "LOADTEST_CONFIG"
+ARRIVALS = ("uniform", "poisson")  # the arrival processes loadtests.shapes offers
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class LoadConfig:
     mutation_candidates: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     rate_syncs_per_s: float | None = None  # the hold rate of production-based shapes
     nats_namespace: str = ""  # the run's own stream and subjects (the pipeline's NATS_NAMESPACE)
-    arrivals: str = "uniform"  # "uniform" or "poisson" (seeded exponential gaps): loadtests.shapes.ARRIVALS
+    arrivals: str = "uniform"  # one of ARRIVALS: "poisson" = seeded exponential gaps
     duration_s: float | None = None  # overrides the shape's duration (capacity steps)
 
     def save(self, path: Path) -> None:

@@ -24,6 +24,8 @@ class LoadProfile:
     description: str = ""
     production_multiple: float | None = None  # the hold rate as a multiple of ops/production.toml's
     rate_syncs_per_s: float | None = None  # resolved from the multiple (None: the shape's own rate)
+    runs: int = 1  # default `--runs`: the head runs the release comparison needs (see ops/gates.toml)
+    benchmarks: bool = False  # run the pytest-benchmark suites after the load (stored as bench.json)
 
     def rate_line(self, production: ProductionModel, shape_rate: float | None = None) -> str:
         """'0.556 syncs/s, 2.78 jobs/s = 10x production (200 tenants hourly)'."""
@@ -48,15 +50,15 @@ LOAD_PROFILES: dict[str, LoadProfile] = {
         LoadProfile(
             "smoke", (("small", 30), ("worked-example", 6)), "smoke",
             {"LEGACY_POLL_INTERVAL_S": "2", "LEGACY_DEBOUNCE_S": "3", "UNIFIED_SETTLE_S": "3"},
-            drain_timeout_s=90.0,
-            description="CI gate: 90 s over 36 tenants, enough new-path jobs to decide a p99 in weeks 4-7; legacy "
+            drain_timeout_s=90.0, runs=5,
+            description="CI gate: 5 runs of 90 s over 36 tenants, enough new-path jobs to decide a p99 in weeks 4-7; legacy "
                         "poll and debounce shortened so legacy work finishes",
         ),
         LoadProfile(
             "standard", PRODUCTION_TENANTS, "standard", {"LEGACY_DEBOUNCE_S": "30"},
-            drain_timeout_s=420.0, production_multiple=10.0,
+            drain_timeout_s=420.0, production_multiple=10.0, benchmarks=True,
             description="pre-rollout run: 10x production for 10 minutes, production poll interval (60 s), "
-                        "debounce shortened to 30 s",
+                        "debounce shortened to 30 s; then the pytest-benchmark suites",
         ),
         LoadProfile(
             "soak", PRODUCTION_TENANTS, "soak", {}, drain_timeout_s=720.0, production_multiple=2.0,

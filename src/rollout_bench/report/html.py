@@ -1,6 +1,7 @@
 """report.html: one self-contained file per run (plots embedded, no external asset), read
 offline or as a CI artifact: the verdict and key figures, the gates with their evidence,
-plots, a per-tenant table, the week-1 comparison and the run's context (secrets redacted).
+plots, a per-tenant table, the week-1 comparison, the benchmarks and the run's context
+(secrets redacted).
 The PNGs are also written beside it."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from rollout_bench.judge.gates import Gate
 from rollout_bench.report import plots
+from rollout_bench.report.benchmarks import benchmarks_section
 from rollout_bench.report.sections import (
     comparison_section,
     context_table,
@@ -44,7 +46,7 @@ b=t.tBodies[0],rows=[...b.rows],asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':
 rows.sort((x,y)=>{const a=x.cells[i].innerText,c=y.cells[i].innerText,na=parseFloat(a),nc=parseFloat(c);
 const r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return asc?r:-r});rows.forEach(r=>b.appendChild(r));}
 """
-SECTIONS = ("headline", "gates", "plots", "tenants", "comparison", "context")
+SECTIONS = ("headline", "gates", "plots", "tenants", "comparison", "benchmarks", "context")
 
 
 def _gate_target(gates: Sequence[Gate], left: str) -> float | None:
@@ -105,6 +107,7 @@ release {esc(summary['release'])}</p><ul>{reasons}</ul>{headline(summary)}</sect
 <section id="tenants"><h2>Per tenant</h2>{tenants_table(summary.get('tenants', []))}</section>
 <section id="comparison"><h2>Comparison mode (week 1)</h2>
 {comparison_section(summary.get('comparison', {}), summary['week'])}</section>
+<section id="benchmarks"><h2>Benchmarks</h2>{benchmarks_section(out, summary)}</section>
 <section id="context"><h2>Context</h2>{context_table(summary, links)}</section>
 </body></html>"""
     path = out / "report.html"

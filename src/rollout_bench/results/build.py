@@ -239,7 +239,9 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
                               for p in collect.PATHS}}
     from rollout_bench.compare.figures import regression_figures  # vs the latest stored release, same context
 
-    summary["regression"] = regression_figures(summary, samples, collect.active_findings(conn))
+    summary["regression"] = regression_figures(summary, samples, collect.active_findings(conn),
+                                               earlier=r.options.series_earlier, series_runs=r.options.series_runs,
+                                               root=r.options.results_root)
     return summary, samples
 
 

@@ -19,7 +19,9 @@ from typing import Any
 from rollout_bench.errors import UserError
 from rollout_bench.paths import results_dir
 
-BASELINE_FILES = ("summary.json", "samples.json.gz", "histograms.json")
+BASELINE_FILES = ("summary.json", "samples.json.gz", "histograms.json", "bench.json", "capacity.json",
+                  "scaleout.json")
+CAPACITY_FILES = ("capacity.json", "scaleout.json")  # a capacity run keeps these instead of raw samples
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -94,7 +96,8 @@ def write_series(runs: list[Path], root: Path | None = None) -> Path:
 
 
 def store_baseline(runs: list[Path], release: str, root: Path | None = None, force: bool = False) -> Path:
-    """Stores the runs (each with its raw samples) as results/releases/RELEASE."""
+    """Stores the runs (each with its raw samples, or its capacity.json / scaleout.json) as
+    results/releases/RELEASE."""
     root = root or results_dir()
     if not release or "/" in release or release.startswith("."):
         raise UserError(f"RELEASE={release!r} is not a valid release name (non-empty, no '/', not starting with '.')")
@@ -106,14 +109,16 @@ def store_baseline(runs: list[Path], release: str, root: Path | None = None, for
     if target.exists():
         shutil.rmtree(target)
     for run in runs:
-        if not (run / "samples.json.gz").is_file():
-            raise UserError(f"run {run.name} has no samples.json.gz; a baseline keeps raw samples")
+        if not (run / "samples.json.gz").is_file() and not any((run / name).is_file() for name in CAPACITY_FILES):
+            raise UserError(f"run {run.name} has no samples.json.gz (nor a capacity result); a baseline keeps raw "
+                            "samples")
         folder = target / "runs" / run.name
         folder.mkdir(parents=True)
         for name in BASELINE_FILES:
             if (run / name).is_file():
                 shutil.copy2(run / name, folder / name)
-    shutil.copy2(runs[-1] / "summary.json", target / "summary.json")
+    if (runs[-1] / "summary.json").is_file():
+        shutil.copy2(runs[-1] / "summary.json", target / "summary.json")
     write_json(target / "release.json", {"release": release, "runs": [r.name for r in runs],
                                          "stored_at": datetime.now(timezone.utc).isoformat()})
     return target
@@ -127,6 +132,14 @@ def latest_runs(count: int, same_as: Callable[[dict[str, Any]], bool] | None = N
              and (same_as is None or same_as(read_summary(p)))]
     return sorted(found[:count])
 def releases(root: Path | None = None) -> list[Path]:
+    """Stored releases, oldest first. A release measured again on another machine
+    (`<release>@<machine>`, see compare/remeasure.py) stands right after its original."""
     root = root or results_dir()
-    return sorted((p for p in (root / "releases").glob("*") if (p / "summary.json").is_file()),
-                  key=lambda p: read_summary(p).get("started_at", ""))
+    found = [p for p in (root / "releases").glob("*") if (p / "summary.json").is_file()]
+    started = {p.name: str(read_summary(p).get("started_at", "")) for p in found}
+
+    def order(folder: Path) -> tuple[str, str]:
+        original = folder.name.split("@")[0]
+        return started.get(original, started[folder.name]), folder.name
+
+    return sorted(found, key=order)
