@@ -18,7 +18,7 @@ from rollout_bench.capacity.result import CapacityResult, Check, Knee, StepResul
 from rollout_bench.capacity.slope import growth_test
 from rollout_bench.load.production import load_production
 
-CPU = {"samples": 30, "cores": 2, "machine_percent": 97.0, "sampler_error": "",
+CPU = {"samples": 30, "cores": 2, "machine_percent": 97.0, "sampler_error": "", "other_work_percent": 8.0,
        "by_process": {"worker-0": 98.0, "postgres": 40.0, "generator": 12.0}, "postgres_backends": 12.0,
        "postgres_wait_events": {"LWLock:WALWrite": 7}}
 
@@ -71,12 +71,12 @@ def test_the_table_and_summary_say_knee_headroom_bottleneck_and_floor() -> None:
     assert "floor (no-op BullMQ workers, same generator) at 4 syncs/s: p50 2.5 ms, p99 9.0 ms" in text
     assert "the pipeline at the knee: p50 100 ms, p99 200 ms" in text
     assert "UNSUSTAINABLE: latency:" in step_line(3, result.steps[2])
-    # CPU: machine 97 % of 2 cores, this run's processes 150 % of a core: others 44 %, no note
-    assert "other programs used" not in text
-    busy = {**CPU, "by_process": {"worker-0": 40.0}}
+    # CPU: machine 97 % of 2 cores, other work 8 % of a core: no note
+    assert "busy with other work" not in text
     for step in result.steps:
-        step.cpu = busy
-    assert "note: other programs used 154 % of a core on average during the holds (of 2 cores)" in summary(result)
+        step.cpu = {**CPU, "other_work_percent": 154.0}
+    assert "note: the machine was busy with other work during the holds (154 % of a core on average, more than " \
+           "10 %)" in summary(result)
 
 
 def test_no_knee_is_said_so() -> None:
@@ -119,10 +119,12 @@ def test_depth_samples_outside_the_hold_or_failed_are_left_out() -> None:
 
 def test_bottleneck_words() -> None:
     assert bottleneck(CPU)["words"].startswith("worker-0 at 98 % of a core")
-    busy = {**CPU, "by_process": {"worker-0": 60.0, "postgres": 50.0}, "postgres_wait_events": {}}
+    busy = {**CPU, "by_process": {"worker-0": 60.0, "postgres": 50.0}, "postgres_wait_events": {},
+            "other_work_percent": 84.0}
     found = bottleneck(busy)
-    assert found["words"].startswith("the machine's 2 cores at 97 % (busiest: worker-0 at 60 % of a core")
-    assert found["other_programs_percent"] == 84.0
+    assert found["words"] == ("the machine's 2 cores at 97 % (busiest: worker-0 at 60 % of a core; this run 110 % "
+                              "of a core, other work 84 %)")
+    assert bottleneck({**busy, "other_work_percent": None})["other_work_percent"] == 84.0  # 194 - 110
     calm = {**busy, "machine_percent": 40.0}
     assert bottleneck(calm)["words"].startswith("no resource saturated")
     assert bottleneck({**CPU, "by_process": {}})["resource"] is None

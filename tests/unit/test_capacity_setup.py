@@ -42,7 +42,7 @@ def test_choices_that_do_not_go_together_are_one_line_errors(path: str, week: in
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"arrivals": "burst"}, "--arrivals 'burst' is not allowed; use one of poisson, uniform"),
+    ({"arrivals": "burst"}, "--arrivals 'burst' is not allowed; use one of uniform, poisson"),
     ({"hold_s": 2.0}, "--hold 2 is not allowed; use 5 s or more"),
     ({"max_hold_s": 20.0}, "--max-hold 20 is below --hold 30"),
     ({"start": 0.0}, "--start 0 is not allowed"),

@@ -10,6 +10,7 @@ from typing import Any
 from rollout_bench.capacity.criteria import PATH_WORDS, SUSTAINABLE
 from rollout_bench.capacity.resources import bottleneck
 from rollout_bench.capacity.result import CapacityResult, StepResult
+from rollout_bench.load.cpu import DISTURBED_CORE_PERCENT
 
 
 def _ms(value: float | None) -> str:
@@ -87,18 +88,15 @@ def floor_words(floor: Mapping[str, Any] | None, knee_step: StepResult | None) -
             f"n={floor.get('count')}){pipeline}")
 
 
-SHARED_NOTE_PERCENT = 50.0
-
-
 def shared_machine_note(steps: Sequence[StepResult]) -> str:
-    """A warning when other programs took a good part of the CPU during the holds."""
-    others = [b["other_programs_percent"] for b in map(bottleneck, (s.cpu for s in steps))
-              if b.get("other_programs_percent") is not None]
-    if not others or sum(others) / len(others) < SHARED_NOTE_PERCENT:
+    """A warning when other work took the machine's CPU during the holds (load/cpu.py's
+    threshold for a disturbed run)."""
+    others = [b["other_work_percent"] for b in map(bottleneck, (s.cpu for s in steps))
+              if b.get("other_work_percent") is not None]
+    if not others or sum(others) / len(others) <= DISTURBED_CORE_PERCENT:
         return ""
-    cores = next((s.cpu.get("cores") for s in steps if s.cpu.get("cores")), "?")
-    return (f"note: other programs used {sum(others) / len(others):.0f} % of a core on average during the holds "
-            f"(of {cores} cores): the knee is this machine's under that load")
+    return (f"note: the machine was busy with other work during the holds ({sum(others) / len(others):.0f} % of a "
+            f"core on average, more than {DISTURBED_CORE_PERCENT:g} %): the knee is this machine's under that load")
 
 
 def knee_step(result: CapacityResult) -> StepResult | None:

@@ -6,7 +6,10 @@ supervisor names them, worker-0, worker-1, ...; the no-op floor workers; the Loc
 generator with its own children), the Postgres backends of the run's database (psutil on
 the pids pg_stat_activity lists, with the wait events of the active ones), Redis from its
 own INFO cpu counters (the whole server: on a shared Redis that includes other clients),
-nats-server, and the machine. 100 % is one core; the machine's figure is of all cores."""
+nats-server, and the machine. 100 % is one core; the machine's figure is of all cores.
+Other work: the machine's CPU that none of the run's processes (those above, the harness,
+every postgres / redis-server / nats-server process) used, as load/cpu.py counts it; above
+DISTURBED_CORE_PERCENT the step was disturbed."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import os
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -24,7 +27,7 @@ import psycopg
 import redis
 
 from rollout_bench.load.background import BackgroundSampler
-from rollout_bench.load.cpu import SATURATED_PERCENT
+from rollout_bench.load.cpu import DISTURBED_CORE_PERCENT, SATURATED_PERCENT, SERVER_NAMES
 from rollout_bench.sql import load
 
 GENERATOR, POSTGRES, REDIS, NATS = "generator", "postgres", "redis-server (all clients)", "nats-server"
@@ -38,6 +41,7 @@ class ResourceSample:
     by_name: dict[str, float]
     postgres_backends: int
     wait_events: dict[str, int]
+    other_work_percent: float | None  # the machine's CPU (% of one core) none of the run's processes used
 
 
 @dataclass
@@ -69,10 +73,10 @@ class ResourceSampler(BackgroundSampler):
         except PROCESS_ERRORS:
             return None
 
-    def _add(self, totals: dict[str, float], name: str, pids: list[int]) -> None:
-        readings = [p for p in (self._percent(pid) for pid in pids) if p is not None]
-        if readings:
-            totals[name] = totals.get(name, 0.0) + sum(readings)
+    @staticmethod
+    def _total(readings: dict[int, float | None], pids: Iterable[int]) -> float | None:
+        values = [readings[pid] for pid in set(pids) if readings.get(pid) is not None]
+        return sum(values) if values else None  # type: ignore[arg-type]
 
     def _generator_pids(self) -> list[int]:
         with contextlib.suppress(*PROCESS_ERRORS):
@@ -96,23 +100,27 @@ class ResourceSampler(BackgroundSampler):
 
     def _sample_until_stopped(self) -> None:
         client = redis.Redis.from_url(self.redis_url, socket_timeout=2)
-        nats = [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == NATS]
+        cores = psutil.cpu_count() or 1
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             try:
                 while True:
-                    totals: dict[str, float] = {}
-                    for name, pid in self.processes().items():
-                        self._add(totals, name, [pid])
-                    self._add(totals, GENERATOR, self._generator_pids())
+                    named, generator = self.processes(), self._generator_pids()
                     backends = conn.execute(load("capacity/database_backends")).fetchall()
-                    self._add(totals, POSTGRES, [int(pid) for pid, _wait in backends])
-                    self._add(totals, NATS, nats)
-                    redis_percent = self._redis_percent(client)
-                    if redis_percent is not None:
-                        totals[REDIS] = redis_percent
+                    servers = {p.pid: p.info["name"] for p in psutil.process_iter(["name"])
+                               if p.info["name"] in SERVER_NAMES}
+                    ours = {*named.values(), *generator, *servers, os.getpid()}
+                    readings = {pid: self._percent(pid) for pid in ours | {int(pid) for pid, _ in backends}}
+                    totals = {name: self._total(readings, [pid]) for name, pid in named.items()}
+                    totals[GENERATOR] = self._total(readings, generator)
+                    totals[POSTGRES] = self._total(readings, [int(pid) for pid, _wait in backends])
+                    totals[NATS] = self._total(readings, [pid for pid, name in servers.items() if name == NATS])
+                    totals[REDIS] = self._redis_percent(client)
+                    machine = psutil.cpu_percent(None)
+                    run_total = self._total(readings, ours)
                     waits = Counter(str(wait) for _pid, wait in backends if wait)
-                    self.samples.append(ResourceSample(time.time(), psutil.cpu_percent(None), totals, len(backends),
-                                                       dict(waits)))
+                    self.samples.append(ResourceSample(
+                        time.time(), machine, {k: v for k, v in totals.items() if v is not None}, len(backends),
+                        dict(waits), None if run_total is None else machine * cores - run_total))
                     if self._stop.wait(self.interval_s):
                         return
             finally:
@@ -128,8 +136,12 @@ class ResourceSampler(BackgroundSampler):
         waits: Counter[str] = Counter()
         for s in window:
             waits.update(s.wait_events)
+        others = [s.other_work_percent for s in window if s.other_work_percent is not None]
+        other_work = round(statistics.fmean(others), 1) if others else None
         return {"samples": len(window), "cores": psutil.cpu_count(), "sampler_error": self.error,
                 "machine_percent": round(statistics.fmean(s.machine_percent for s in window), 1) if window else None,
+                "other_work_percent": other_work,
+                "disturbed": None if other_work is None else other_work > DISTURBED_CORE_PERCENT,
                 "by_process": by_name,
                 "postgres_backends": round(statistics.fmean(s.postgres_backends for s in window), 1) if window else None,
                 "postgres_wait_events": dict(waits.most_common(5))}
@@ -144,13 +156,15 @@ def bottleneck(cpu: dict[str, Any]) -> dict[str, Any]:
                 "words": "no resource samples in the hold (the sampler saw nothing)"}
     resource, percent = max(by_process.items(), key=lambda item: item[1])
     busiest = f"{resource} at {percent:.0f} % of a core"
-    ours = sum(by_process.values())  # Redis counts all its clients: on a shared server, a little more than ours
-    others = max(0.0, machine * int(cpu.get("cores") or 1) - ours)
+    total = machine * int(cpu.get("cores") or 1)
+    others = cpu.get("other_work_percent")
+    others = max(0.0, total - sum(by_process.values())) if others is None else max(0.0, float(others))
+    ours = total - others
     if percent >= SATURATED_PERCENT:
         words = busiest
     elif machine >= SATURATED_PERCENT:
         words = (f"the machine's {cpu.get('cores')} cores at {machine:.0f} % (busiest: {busiest}; this run "
-                 f"{ours:.0f} % of a core, other programs {others:.0f} %)")
+                 f"{ours:.0f} % of a core, other work {others:.0f} %)")
     else:
         words = f"no resource saturated (busiest: {busiest}; machine {machine:.0f} %)"
     waits = cpu.get("postgres_wait_events") or {}
@@ -158,4 +172,4 @@ def bottleneck(cpu: dict[str, Any]) -> dict[str, Any]:
         top, seen = next(iter(waits.items()))
         words += f"; Postgres' most frequent wait: {top} ({seen} backend samples)"
     return {"resource": resource, "percent": percent, "machine_percent": machine, "this_run_percent": round(ours, 1),
-            "other_programs_percent": round(others, 1), "by_resource": dict(sorted(by_process.items(), key=lambda item: -item[1])), "words": words}
+            "other_work_percent": round(others, 1), "by_resource": dict(sorted(by_process.items(), key=lambda item: -item[1])), "words": words}

@@ -28,14 +28,14 @@ from rollout_bench.capacity.ratio import RESULT_FILE, path_ratio
 from rollout_bench.capacity.resources import bottleneck
 from rollout_bench.capacity.result import CapacityResult, Knee, StepResult
 from rollout_bench.capacity.search import Search, SearchLimits
-from rollout_bench.capacity.setup import ARRIVALS, PathSetup, check_choice, path_setup
+from rollout_bench.capacity.setup import PathSetup, check_choice, path_setup
 from rollout_bench.capacity.stages import FloorStage, PipelineStage, Stage
 from rollout_bench.capacity.step import StepRunner, StepSettings
 from rollout_bench.collect.clock import check_offset, measure_offset
 from rollout_bench.collect.context import default_release, git_sha, library_versions, machine, server_versions
 from rollout_bench.console import Progress
 from rollout_bench.errors import UserError
-from rollout_bench.load.config import Tenant
+from rollout_bench.load.config import ARRIVALS, Tenant
 from rollout_bench.load.production import load_production
 from rollout_bench.results.store import new_run_id, run_dir, write_json
 from rollout_bench.run import load_tenant_mix

@@ -25,7 +25,6 @@ LEGACY_FLAGS = {"USE_BULLMQ": "false", "USE_UNIFIED_ANALYZER": "false", "COMPARE
 LEGACY_ROLES = ("scheduler", "legacy-analyzers")
 ALL_NEW_WEEK = 5  # the plan's week with every tenant on the new path and legacy still running
 MAX_WORKERS = 16
-ARRIVALS = ("poisson", "uniform")  # what loadtests/shapes.py offers (the harness never imports the Locust files)
 
 
 @dataclass(frozen=True)
