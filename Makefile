@@ -42,6 +42,20 @@ loadtest: $(STAMP) ## Run the rollout gate: make loadtest WEEK=1..7 PROFILE=smok
 loadtest-ui: $(STAMP) ## Interactive Locust web UI on 127.0.0.1:8089 for WEEK=n
 	$(PY) -m rollout_bench loadtest --week $(WEEK) --profile $(PROFILE) --stack $(STACK) --ui
 
+# PATH=unified|legacy|mix|floor names the capacity search's path. Given on make's command line it
+# would replace the shell's PATH in every recipe, so the shell's own is put back (make's $(shell)
+# still sees the environment make started with) and the value kept as CAPACITY_PATH.
+ifeq ($(origin PATH),command line)
+CAPACITY_PATH := $(PATH)
+override PATH := $(shell printf '%s' "$$PATH")
+endif
+CAPACITY_PATH ?= unified
+WORKERS ?= 1
+.PHONY: capacity
+
+capacity: $(STAMP) ## Highest sustainable arrival rate: make capacity [WEEK=5] [PATH=unified|legacy|mix|floor] [WORKERS=1]
+	$(VENV)/bin/rollout-bench capacity --week $(WEEK) --path $(CAPACITY_PATH) --workers $(WORKERS) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE))
+
 stack-up: $(STAMP) ## Start (or find) Redis, NATS and Postgres and print their URLs
 	$(PY) -m rollout_bench stack up --mode $(STACK)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,6 +80,21 @@ def private_config(config: LoadConfig, out: Path) -> Path:
     config.save(path)
     (out / "load_config.json").write_text(json.dumps(redact_obj(asdict(config)), indent=2))
     return path
+
+
+def load_tenant_mix(database_url: str, mix: Sequence[tuple[str, int]], seed: int,
+                    progress: Callable[[str], None]) -> list[SyntheticTenant]:
+    """Generates and writes the tenants of `mix` ((tenant profile, count) pairs), in order."""
+    tenants: list[SyntheticTenant] = []
+    started = time.perf_counter()
+    with psycopg.connect(database_url) as conn:
+        for profile_name, count in mix:
+            batch = generate_tenants(profile_name, count, seed, first_index=len(tenants))
+            write_tenants(conn, batch)
+            tenants += batch
+    progress(f"tenants: {len(tenants)} loaded in {time.perf_counter() - started:.1f} s "
+             f"({', '.join(f'{n} {p}' for p, n in mix)})")
+    return tenants
 
 
 class LoadtestRun:
@@ -178,16 +194,7 @@ class LoadtestRun:
         return offset
 
     def _load_tenants(self, database_url: str) -> list[SyntheticTenant]:
-        tenants: list[SyntheticTenant] = []
-        started = time.perf_counter()
-        with psycopg.connect(database_url) as conn:
-            for profile_name, count in self.profile.tenant_mix:
-                batch = generate_tenants(profile_name, count, self.options.seed, first_index=len(tenants))
-                write_tenants(conn, batch)
-                tenants += batch
-        self.progress(f"tenants: {len(tenants)} loaded in {time.perf_counter() - started:.1f} s "
-                      f"({', '.join(f'{n} {p}' for p, n in self.profile.tenant_mix)})")
-        return tenants
+        return load_tenant_mix(database_url, self.profile.tenant_mix, self.options.seed, self.progress)
 
     def _drain(self, database_url: str, load: LoadResult) -> None:
         """Waits until every enqueued job is accounted for and analyses stop arriving."""

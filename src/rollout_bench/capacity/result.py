@@ -40,6 +40,11 @@ class StepResult:
     cpu: dict[str, Any]  # {machine_percent, by_process: {label: percent}, postgres, redis}
     checks: list[Check] = field(default_factory=list)
     repeat_of: float | None = None  # set on a repetition of an earlier step's rate
+    verdict: str = ""  # "sustainable" | "unsustainable" (a check failed) | "undecided" (evidence missing)
+    seed: int | None = None  # the arrival schedule's seed (each step its own)
+    drain: dict[str, Any] = field(default_factory=dict)  # {drained, waited_s, left, action}: how it ended
+    wall_s: float = 0.0  # the step's wall time: pipeline start, load, drain, stop
+    started_at: str = ""
 
     @property
     def sustainable(self) -> bool:
@@ -56,6 +61,8 @@ class Knee:
     bracket: tuple[float, float | None]  # (highest sustainable, lowest unsustainable) syncs/s
     repeats_sustainable: int = 0  # of the repetitions at the knee's rate
     repeats: int = 0
+    precise: bool = True  # bracket within the search's precision (False: cut short by its limits)
+    limited_by: str = "pipeline"  # "generator" when the step above failed only the generator's check
 
 
 @dataclass
@@ -75,6 +82,8 @@ class CapacityResult:
     started_at: str = ""
     duration_s: float = 0.0
     schema: int = SCHEMA
+    stopped: str = ""  # why the search ended, in words
+    path_ratio: dict[str, Any] | None = None  # unified / legacy knees, same machine and git sha
 
     @property
     def headroom(self) -> float | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from bullmq import Queue, Worker
@@ -21,16 +22,23 @@ DEFAULT_RATE_PER_S = 25.0
 DEADLINE_S = 60.0
 
 
+def no_op_worker(queue_name: str, redis_url: str, prefix: str, on_start: Callable[[str, float], None],
+                 concurrency: int = 10) -> Worker:
+    """A BullMQ worker whose processor only notes (job id, start time): the queue alone.
+    Not started: run `worker.run()` as a task, `await worker.close()` to stop."""
+
+    async def no_op(job: Any, token: str) -> None:
+        on_start(str(job.id), time.time())
+
+    return Worker(queue_name, no_op, {"connection": redis_url, "prefix": prefix, "concurrency": concurrency,
+                                      "autorun": False})
+
+
 async def _measure(redis_url: str, prefix: str, jobs: int, rate_per_s: float) -> list[float]:
     started: dict[str, float] = {}
     intended: dict[str, float] = {}
-
-    async def no_op(job: Any, token: str) -> None:
-        started[str(job.id)] = time.time()
-
-    connection = {"connection": redis_url, "prefix": prefix}
-    queue = Queue(FLOOR_QUEUE, connection)
-    worker = Worker(FLOOR_QUEUE, no_op, {**connection, "concurrency": 10, "autorun": False})
+    queue = Queue(FLOOR_QUEUE, {"connection": redis_url, "prefix": prefix})
+    worker = no_op_worker(FLOOR_QUEUE, redis_url, prefix, started.__setitem__)
     runner = asyncio.create_task(worker.run())
     try:
         await queue.client.ping()
