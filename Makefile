@@ -53,7 +53,7 @@ CAPACITY_PATH ?= unified
 WORKERS ?= 1
 .PHONY: capacity
 
-capacity: $(STAMP) ## Highest sustainable arrival rate: make capacity [WEEK=5] [PATH=unified|legacy|mix|floor] [WORKERS=1]
+capacity: $(STAMP) ## Highest sustainable arrival rate: make capacity [WEEK=5] [PATH=unified|legacy|mix|floor] [WORKERS=1 or 1,2,4 for scale-out]
 	$(VENV)/bin/rollout-bench capacity --week $(WEEK) --path $(CAPACITY_PATH) --workers $(WORKERS) --stack $(STACK) $(if $(RELEASE),--release $(RELEASE))
 
 stack-up: $(STAMP) ## Start (or find) Redis, NATS and Postgres and print their URLs

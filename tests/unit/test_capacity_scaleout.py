@@ -116,3 +116,19 @@ def test_a_knee_whose_repeats_failed_enters_the_fit_with_its_widened_interval() 
     observation, reason = observation_of(result(12.0, 13.2, repeats=(1, 2), jobs_per_sync=5.0))
     assert reason == "" and observation is not None
     assert (observation.knee_jobs_per_s, observation.ceiling_jobs_per_s) == (30.0, 66.0)  # 6.0 .. 13.2 syncs/s
+
+
+def test_make_capacity_with_several_worker_counts_runs_the_scale_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from rollout_bench.capacity.run import CapacityRun
+    from rollout_bench.cli import main
+
+    monkeypatch.setenv("ROLLOUT_BENCH_RESULTS", str(tmp_path))
+    search = FakeSearch()
+    monkeypatch.setattr(CapacityRun, "run", lambda self: search(self.options.workers))
+    assert main(["capacity", "--workers", "1,2,4", "--stack", "embedded"]) == 0
+    assert search.calls == [1, 2, 4]
+    out = capsys.readouterr().out
+    assert "USL: " in out and "scaleout.json" in out and "4 worker(s): " in out
+    assert main(["capacity", "--workers", "1,two"]) == 2
+    assert "WORKERS='1,two' is not allowed" in capsys.readouterr().err
