@@ -39,9 +39,15 @@ def run(args: argparse.Namespace) -> int:
     options = LoadtestOptions(week=week, profile=args.profile, stack=args.stack, release=args.release,
                               seed=args.seed, ui=args.ui, processes=args.processes, gates_file=args.gates,
                               keep_database=args.keep_database)
-    runs = load_profile_named(args.profile).runs if args.runs is None else args.runs
+    profile = load_profile_named(args.profile)
+    runs = profile.runs if args.runs is None else args.runs
     if runs < 1:
         raise UserError(f"RUNS={runs} is not allowed; use 1 or more")
+    if profile.headroom_gate:  # the evidence of the headroom gate: the week's mix searched with this code
+        from rollout_bench.capacity.run import CapacityOptions, CapacityRun
+
+        CapacityRun(CapacityOptions(week=week, path="mix", stack=args.stack, release=args.release,
+                                    seed=args.seed)).run()
     codes: list[int] = []
     folders: list[Path] = []
     for done in range(runs):
