@@ -63,3 +63,15 @@ def test_other_profiles_list_the_gate_as_not_applicable(tmp_path: Path) -> None:
     summary["capacity"] = headroom_figures(summary, judged=False, root=tmp_path)
     result = _gate(summary)
     assert result.result == "n/a" and "judged by the standard profile" in result.note
+
+
+def test_the_report_shows_the_search_the_gate_stands_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rollout_bench.report.capacity import capacity_section
+
+    monkeypatch.setenv("ROLLOUT_BENCH_RESULTS", str(tmp_path))
+    _search(tmp_path, "20260103T000000Z-cccccc", knee=1.2)
+    summary = {**SUMMARY, "capacity": headroom_figures(SUMMARY, judged=True, root=tmp_path)}
+    text, plots = capacity_section(tmp_path, summary)
+    assert "knee 1.2 syncs/s" in text and "21.6x" in text
+    none_text, none_plots = capacity_section(tmp_path, {**SUMMARY, "capacity": headroom_figures(SUMMARY, False)})
+    assert "judged by the standard profile" in none_text and none_plots == []

@@ -14,6 +14,7 @@ from typing import Any
 from rollout_bench.judge.gates import Gate
 from rollout_bench.report import plots
 from rollout_bench.report.benchmarks import benchmarks_section
+from rollout_bench.report.capacity import capacity_section
 from rollout_bench.report.sections import (
     comparison_section,
     context_table,
@@ -46,7 +47,7 @@ b=t.tBodies[0],rows=[...b.rows],asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':
 rows.sort((x,y)=>{const a=x.cells[i].innerText,c=y.cells[i].innerText,na=parseFloat(a),nc=parseFloat(c);
 const r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);return asc?r:-r});rows.forEach(r=>b.appendChild(r));}
 """
-SECTIONS = ("headline", "gates", "plots", "tenants", "comparison", "benchmarks", "context")
+SECTIONS = ("headline", "gates", "plots", "tenants", "comparison", "capacity", "benchmarks", "context")
 
 
 def _gate_target(gates: Sequence[Gate], left: str) -> float | None:
@@ -92,6 +93,8 @@ def draw_plots(out: Path, summary: Mapping[str, Any], samples: Mapping[str, Any]
 def write_report(out: Path, summary: dict[str, Any], samples: dict[str, Any], gates: list[Gate],
                  baseline: Mapping[str, Sequence[float]] | None = None) -> Path:
     figures = "".join(_figure(a, p, c) for a, p, c in draw_plots(out, summary, samples, gates, baseline))
+    capacity_text, capacity_plots = capacity_section(out, summary)
+    capacity = capacity_text + "".join(_figure(a, p, c) for a, p, c in capacity_plots)
     reasons = "".join(f"<li>{esc(r)}</li>" for r in summary["reasons"])
     colour = _VERDICT_COLOURS.get(summary["verdict"], "#000")
     links = [("summary.json", "summary.json"), ("junit.xml", "junit.xml"), ("raw samples", "samples.json.gz"),
@@ -107,6 +110,7 @@ release {esc(summary['release'])}</p><ul>{reasons}</ul>{headline(summary)}</sect
 <section id="tenants"><h2>Per tenant</h2>{tenants_table(summary.get('tenants', []))}</section>
 <section id="comparison"><h2>Comparison mode (week 1)</h2>
 {comparison_section(summary.get('comparison', {}), summary['week'])}</section>
+<section id="capacity"><h2>Capacity and headroom</h2>{capacity}</section>
 <section id="benchmarks"><h2>Benchmarks</h2>{benchmarks_section(out, summary)}</section>
 <section id="context"><h2>Context</h2>{context_table(summary, links)}</section>
 </body></html>"""
