@@ -75,7 +75,16 @@ def test_role_all_survives_terminated_backends(pipeline_env: dict[str, str], dat
                     "SELECT DISTINCT job_key FROM job_runs WHERE status = 'completed'").fetchall()}
             return set(keys) <= done
 
-        wait_until(all_completed, timeout=120, interval=0.5, what="every job completed")
+        try:
+            wait_until(all_completed, timeout=120, interval=0.5, what="every job completed")
+        except TimeoutError as exc:
+            with psycopg.connect(database_url) as conn:
+                runs = conn.execute("SELECT job_key, status, error FROM job_runs ORDER BY id").fetchall()
+                legacy = conn.execute("SELECT id, action, status, attempts, next_retry_at, error FROM scheduled_jobs "
+                                      "WHERE status <> 'completed'").fetchall()
+            done = {k for k, status, _ in runs if status == "completed"}
+            raise AssertionError(f"{exc}: not completed {sorted(set(keys) - done)}; job_runs {runs[-12:]}; "
+                                 f"legacy rows not completed {legacy}; log {log.read_text()[-2500:]}") from exc
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=40)

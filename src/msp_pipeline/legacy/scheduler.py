@@ -136,18 +136,23 @@ class LegacyScheduler:
             except DB_OUTAGE_ERRORS:
                 raise  # recorded by _run_job on a fresh connection
             except Exception as exc:  # the job failed: retry later or mark broken, never lose it
-                await self._fail(db, job_id, run_id, exc)
+                async with db.transaction():
+                    await self._fail(db, job_id, run_id, exc)
                 self._run_ids.pop(job_id, None)
                 return
-            await db.execute("legacy/scheduler/complete_job", {"id": job_id})
-            await record_finish(db, run_id)
+            # One transaction: a backend killed between the job's row and its job_runs row must
+            # leave neither written (the job goes back to pending), never a completed job whose
+            # run is recorded as failed.
+            async with db.transaction():
+                await db.execute("legacy/scheduler/complete_job", {"id": job_id})
+                await record_finish(db, run_id)
+                if next_page is not None:
+                    await db.execute("legacy/scheduler/insert_job", {
+                        "tenant_id": next_page.tenantId, "data_source_id": next_page.dataSourceId,
+                        "action": sync_action(next_page.entityType), "payload": Jsonb(next_page.to_dict()),
+                        "priority": next_page.priority})
             self._run_ids.pop(job_id, None)
             self.metrics.jobs.labels(PATH, "completed").inc()
-            if next_page is not None:
-                await db.execute("legacy/scheduler/insert_job", {
-                    "tenant_id": next_page.tenantId, "data_source_id": next_page.dataSourceId,
-                    "action": sync_action(next_page.entityType), "payload": Jsonb(next_page.to_dict()),
-                    "priority": next_page.priority})
 
     async def _fail(self, db: Db, job_id: int, run_id: int, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
