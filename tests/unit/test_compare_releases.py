@@ -153,6 +153,7 @@ def test_earlier_runs_of_a_series_defer_the_regression_gate_to_the_last(results:
     summary = {**CONTEXT, "run_id": "h"}
     summary["regression"] = regression_figures(summary, samples, {}, earlier=[], series_runs=3)
     assert summary["regression"]["flagged"] is None and "run 1 of 3" in summary["regression"]["deferred"]
+    assert summary["regression"]["alert_counts"]["types"] == 2  # alert counts are judged on every run
     [result] = [r for r in evaluate_all([_regression_gate()], summary, week=5)]
     assert result.result == "n/a" and "run 1 of 3" in result.note
 

@@ -82,10 +82,9 @@ def regression_figures(summary: Mapping[str, Any], samples: Mapping[str, Any],
     empty = {"baseline": None, "baseline_runs": None, "head_runs": None, "flagged": None, "detectable": None,
              "deferred": None, "factor": factor, "rows": []}
     position = len(earlier) + 1
-    if position < series_runs:
-        return {**empty, "deferred": f"judged over the series by its last run (this is run {position} of "
-                                     f"{series_runs})", "reason": "deferred to the series' last run",
-                "alert_counts": alert_count_figures(this_run, None)}
+    deferred = position < series_runs
+    if deferred:
+        earlier = ()  # only the series' last run reads them
     try:
         baseline = latest_release_of_context(summary, root)
         heads = [(read_summary(d), read_samples(d)) for d in earlier] + [(dict(summary), samples)]
@@ -98,6 +97,9 @@ def regression_figures(summary: Mapping[str, Any], samples: Mapping[str, Any],
     known_counts = [c for c in base_counts if isinstance(c, dict)]
     alerts = alert_count_figures(this_run, known_counts if len(known_counts) == len(base_counts) else None)
     stored = {**empty, "baseline": baseline.name, "baseline_runs": len(baseline.summaries), "alert_counts": alerts}
+    if deferred:  # the alert counts are judged on every run; the regression by the series' last run
+        return {**stored, "deferred": f"judged over the series by its last run (this is run {position} of "
+                                      f"{series_runs})", "reason": "deferred to the series' last run"}
     disturbed = [why for why in (disturbance(s) for s, _ in heads) if why]
     if disturbed:
         return {**stored, "reason": "; ".join(disturbed) + ": not comparable with the stored release, run again "
