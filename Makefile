@@ -77,10 +77,10 @@ bench: $(STAMP) ## Run the pytest-benchmark suites and save results under result
 bench-compare: $(STAMP) ## Compare benchmarks with the last saved run
 	$(PY) -m pytest benchmarks --benchmark-storage=results/bench --benchmark-compare --benchmark-compare-fail=mean:10%
 
-baseline: $(STAMP) ## Store the latest undisturbed runs (default 5) as a release baseline: make baseline RELEASE=x [RUNS=5] [FORCE=1]
+baseline: $(STAMP) ## Store the latest undisturbed runs (default 10) as a release baseline: make baseline RELEASE=x [RUNS=10] [FORCE=1]
 	$(PY) -m rollout_bench baseline --release $(RELEASE) $(if $(RUNS),--runs $(RUNS)) $(if $(FORCE),--force)
 
-remeasure: $(STAMP) ## Measure the last stored release again on this machine, from its commit: make remeasure [RELEASE=x] [WEEK=5] [RUNS=5]
+remeasure: $(STAMP) ## Measure the last stored release again on this machine, from its commit: make remeasure [RELEASE=x] [WEEK=5] [RUNS=10]
 	$(PY) -m rollout_bench remeasure --week $(WEEK) --profile $(PROFILE) --stack $(if $(filter auto,$(STACK)),embedded,$(STACK)) $(if $(RELEASE),--release $(RELEASE)) $(if $(RUNS),--runs $(RUNS))
 
 compare: $(STAMP) ## Compare runs or releases: make compare BASE=x [HEAD=run_or_release]

@@ -27,6 +27,7 @@ from rollout_bench.judge.gates import load_gates
 from rollout_bench.load import LoadResult, run_load
 from rollout_bench.load.config import LoadConfig, Tenant
 from rollout_bench.load.cpu import CpuSampler
+from rollout_bench.load.machine_events import events_between, read_mark
 from rollout_bench.load.production import load_production
 from rollout_bench.load.profiles import LoadProfile, load_profile_named
 from rollout_bench.load.sampler import QueueDepthSampler
@@ -155,6 +156,7 @@ class LoadtestRun:
                     progress(f"pipeline: warmed up in {took:.1f} s (warm-up syncs are not measured)")
                     with QueueDepthSampler(database_url, urls.redis_url, prefix) as sampler, CpuSampler() as cpu:
                         progress(f"load: shape {self.profile.shape} ({'web UI on 127.0.0.1:8089' if o.ui else 'headless'})")
+                        machine_start = read_mark()  # a VM snapshot or a clock step from here on spoils the run
                         phases = {"load_start": time.time()}
                         load = run_load(config_path, self.out, processes=o.processes, ui=o.ui)
                         phases["load_end"] = time.time()
@@ -171,6 +173,7 @@ class LoadtestRun:
                                  f"each of {len(mutated)} mutated tenants); draining")
                         self._drain(database_url, load)
                         phases["drain_end"] = time.time()
+                        machine_events = events_between(machine_start, read_mark())
                     scrapes = supervisor.scrape()
                     exit_codes = supervisor.stop_all()
                 if self.profile.benchmarks:
@@ -183,7 +186,8 @@ class LoadtestRun:
                     env=env, started_at=started_at, tenants=tenants, routing=routing, mutable=set(mutable),
                     load=load, sampler=sampler, scrapes=scrapes, exit_codes=exit_codes, stack_mode=stack.mode,
                     nats_url=urls.nats_url, out=self.out, cpu=cpu, clock=clock, evictions_before=evictions_before,
-                    servers=servers, production=self.production, phases=phases, floor=floor)
+                    servers=servers, production=self.production, phases=phases, floor=floor,
+                    machine_events=machine_events)
                 with psycopg.connect(database_url) as conn:
                     return finish_run(record, conn, self.gates, self.out, progress)
 

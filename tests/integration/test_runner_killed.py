@@ -17,6 +17,7 @@ import redis
 
 from rollout_bench.paths import project_root
 from rollout_bench.stack import StackUrls
+from rollout_bench.stack.identity import is_same_process
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -42,11 +43,9 @@ def _records(root: Path) -> list[dict]:
     return out
 
 
-def _alive(pid: int, create_time: float | None) -> bool:
+def _alive(pid: int, started: float | None) -> bool:
     try:
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE and (
-            create_time is None or abs(proc.create_time() - create_time) < 0.01)
+        return is_same_process(pid, started) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
 
@@ -85,7 +84,7 @@ def test_sigkill_of_runner_then_stack_down_leaves_nothing(stack_urls: StackUrls,
     down = subprocess.run([sys.executable, "-m", "rollout_bench", "stack", "down"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert down.returncode == 0, down.stderr
-    left = [c for c in children if _alive(c["pid"], c["create_time"])]
+    left = [c for c in children if _alive(c["pid"], c["started_after_boot_s"])]
     assert left == [], left
     assert [p for p in record["paths"] if Path(p).exists()] == []
     assert _records(root) == []
@@ -117,7 +116,7 @@ def test_sigterm_stops_a_run_like_ctrl_c(stack_urls: StackUrls, tmp_path: Path) 
             runner.kill()
             runner.wait()
     assert code == 130, log.read_text()[-3000:]
-    assert [c for c in record["children"] if _alive(c["pid"], c["create_time"])] == []
+    assert [c for c in record["children"] if _alive(c["pid"], c["started_after_boot_s"])] == []
     assert [p for p in record["paths"] if Path(p).exists()] == []
     assert _records(root) == []
     assert record["redis_prefixes"] and _keys_left(record) == {}

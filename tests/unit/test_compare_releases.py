@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rollout_bench.cli import main
+from rollout_bench.compare import CALIBRATED_RUNS
 from rollout_bench.compare.context import differences, major
 from rollout_bench.compare.figures import alert_count_figures, regression_figures
 from rollout_bench.compare.statistics import holm, holm_adjusted
@@ -116,7 +117,7 @@ def _regression_gate() -> Any:
                 if g.name.startswith("no performance regression"))
 
 
-def _head_series(results: Path, scale: float, runs: int = 5, foreign_cpu: float = 2.0) -> tuple[list[Path], dict[str, Any]]:
+def _head_series(results: Path, scale: float, runs: int = CALIBRATED_RUNS, foreign_cpu: float = 2.0) -> tuple[list[Path], dict[str, Any]]:
     """A series of `runs` head runs: the earlier ones on disk, the last one's samples."""
     rng = random.Random(3)
     earlier = [_write_run(results, f"2026020{n}T000000Z-cccc{n}", rng, scale, foreign_cpu) for n in range(runs - 1)]
@@ -130,9 +131,9 @@ def test_a_slow_series_against_a_stored_release_fails_the_regression_gate(result
     earlier, samples = _head_series(results, scale=3)
     summary = {**CONTEXT, "run_id": "h"}
     summary["regression"] = regression_figures(summary, samples, {"t": [Finding("mfa_disabled")] * 10},
-                                               earlier=earlier, series_runs=5)
+                                               earlier=earlier, series_runs=CALIBRATED_RUNS)
     figures = summary["regression"]
-    assert figures["baseline"] == "0.1.0" and figures["baseline_runs"] == 3 and figures["head_runs"] == 5
+    assert figures["baseline"] == "0.1.0" and figures["baseline_runs"] == 3 and figures["head_runs"] == CALIBRATED_RUNS
     assert figures["flagged"] >= 1 and "job_latency_ms unified p50 x" in figures["reason"]
     assert evaluate(_regression_gate(), summary).result == "fail"
     assert figures["alert_counts"]["changes"] == [{"alert_type": "stale_admin", "base": 4.0, "head": 0, "moved": 1.0}]
@@ -162,7 +163,7 @@ def test_a_head_run_disturbed_by_other_work_is_not_compared(results: Path) -> No
     assert main(["baseline", "--release", "0.1.0", "--runs", "3"]) == 0
     earlier, samples = _head_series(results, scale=3, foreign_cpu=80.0)
     summary = {**CONTEXT, "run_id": "h"}
-    summary["regression"] = regression_figures(summary, samples, {}, earlier=earlier, series_runs=5)
+    summary["regression"] = regression_figures(summary, samples, {}, earlier=earlier, series_runs=CALIBRATED_RUNS)
     figures = summary["regression"]
     assert figures["flagged"] is None and "busy with other work (80 % of a core" in figures["reason"]
     assert evaluate(_regression_gate(), summary).result == "inconclusive"

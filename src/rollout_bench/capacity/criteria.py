@@ -13,6 +13,10 @@
   p99 <= 100 ms (ops/gates.toml's validity gates). A step that fails only here was not
   offered: "the generator, not the pipeline".
 
+- machine: no event of the machine itself during the step (load/machine_events.py: a VM
+  snapshot or clone, a step of the wall clock); with one, the step's timings say nothing
+  and the step is undecided (in the bisection an undecided step counts as too high).
+
 A check is True (passed), False (failed) or None (no evidence). The step is sustainable
 when all are True, unsustainable when any is False, else undecided."""
 
@@ -27,6 +31,7 @@ from rollout_bench.capacity.result import Check
 from rollout_bench.capacity.slope import DEFAULT_ALPHA, MIN_SAMPLES, GrowthTest
 from rollout_bench.collect.bounds import CONFIDENCE
 from rollout_bench.collect.figures import latency_figures
+from rollout_bench.load.machine_events import disturbance_reason
 
 PATH_WORDS = {"unified": "new path", "legacy": "legacy", "floor": "no-op worker"}
 SUSTAINABLE, UNSUSTAINABLE, UNDECIDED = "sustainable", "unsustainable", "undecided"
@@ -155,3 +160,12 @@ def generator_only(checks: Sequence[Check]) -> bool:
     """True when the generator's check is the only one that failed."""
     failed = [c.name for c in checks if c.passed is False]
     return failed == ["generator"]
+
+
+def machine_check(events: Mapping[str, Any]) -> Check:
+    """None (undecided) when the VM was snapshotted or the wall clock stepped during the step."""
+    reason = disturbance_reason(dict(events))
+    if reason:
+        return Check("machine", None, f"undecided: {reason}", 1)
+    fork = {None: "kernel log unreadable", False: "no VM snapshot"}[events.get("vm_fork")]
+    return Check("machine", True, f"{fork}; wall clock steady ({events.get('wall_clock_step_ms')} ms)", 1)

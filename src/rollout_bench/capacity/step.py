@@ -33,6 +33,7 @@ from rollout_bench.collect.histograms import merge, summarize
 from rollout_bench.errors import InfrastructureError
 from rollout_bench.load import LoadResult, run_load
 from rollout_bench.load.config import LoadConfig, Tenant
+from rollout_bench.load.machine_events import events_between, read_mark
 from rollout_bench.load.sampler import QueueDepthSampler
 from rollout_bench.run import private_config
 from rollout_bench.stack.base import RunningStack
@@ -93,6 +94,7 @@ class StepRunner:
         resources = ResourceSampler(self.stage.processes, s.database_url, redis_url)
         try:
             self.stage.start(prefix, folder)
+            machine_start = read_mark()
             depth_started = time.time()
             with depth, resources:
                 load = run_load(config_path, folder)
@@ -102,6 +104,7 @@ class StepRunner:
             keys = [str(j["job_key"]) for j in jobs]
             dead = self.stage.dead()
             starts, waited = self._wait_for_starts(keys)
+            machine_events = events_between(machine_start, read_mark())
         finally:
             self.stage.stop(STOP_GRACE_S)  # in-flight jobs finish: outcomes are final from here
         errors = self.stage.errors(jobs)
@@ -110,7 +113,8 @@ class StepRunner:
         drain = {"drained": len(starts) == len(keys), "waited_s": round(waited, 1),
                  "not_started": len(keys) - len(starts), **cleared}
         drain["action"] = self._drain_words(drain)
-        step = self._judge(rate, hold, repeat_of, load, jobs, starts, errors, dead, depth, depth_started, resources)
+        step = self._judge(rate, hold, repeat_of, load, jobs, starts, errors, dead, depth, depth_started, resources,
+                           machine_events)
         step.seed, step.drain, step.started_at = seed, drain, began_at
         step.wall_s = round(time.monotonic() - began, 1)
         return step
@@ -134,7 +138,7 @@ class StepRunner:
 
     def _judge(self, rate: float, hold: float, repeat_of: float | None, load: LoadResult, jobs: Sequence[dict[str, Any]],
                starts: dict[str, float], errors: int, dead: dict[str, int | None], depth: QueueDepthSampler,
-               depth_started: float, resources: ResourceSampler) -> StepResult:
+               depth_started: float, resources: ResourceSampler, machine_events: dict[str, Any]) -> StepResult:
         c = self.settings.criteria
         floor = self.stage.label == "floor"
         timings = [JobTiming("floor" if floor else str(j["path"]), _epoch(str(j["intended_at"])),
@@ -166,7 +170,8 @@ class StepRunner:
                   judge.generator_check(load.arrivals(), lateness, c),
                   Check("processes", not dead, "all alive" if not dead else
                         "exited under load: " + ", ".join(f"{n} (code {code})" for n, code in dead.items()),
-                        len(self.stage.processes()))]
+                        len(self.stage.processes())),
+                  judge.machine_check(machine_events)]
         hold_starts = sum(1 for t in timings if t.started_s is not None and window[0] <= t.started_s < window[1])
         return StepResult(rate_syncs_per_s=rate, rate_jobs_per_s=round(rate * len(ENTITY_TYPES), 3), hold_s=hold,
                           completed_jobs_per_s=round(hold_starts / hold, 3), job_latency_ms=figures,

@@ -11,7 +11,8 @@ import argparse
 import json
 import shutil
 
-DEFAULT_BASELINE_RUNS = 5  # the calibration test's base (tests/unit/test_compare_calibration.py)
+from rollout_bench.compare import CALIBRATED_RUNS as DEFAULT_BASELINE_RUNS
+
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--runs", type=int, default=None,
                         help="repeat the run N times (fresh pipeline processes, same seed), tied by a series "
                              "file; the last run judges the release comparison over all N; the exit code is "
-                             "the largest of the runs' (default: the profile's, 3 for smoke)")
+                             "the largest of the runs' (default: the profile's, 10 for smoke)")
     parser.set_defaults(func=run)
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rollout_bench.compare import CALIBRATED_RUNS
 from rollout_bench.compare.context import differences
 from rollout_bench.compare.releases import ResultSet, load, spread_sets
 from rollout_bench.compare.rows import DEFAULT_FACTOR, compare_runs
@@ -52,7 +53,7 @@ def _how_to_make(summary: Mapping[str, Any]) -> str:
     return (f"no stored release of this context (week {summary.get('week')}, profile {summary.get('profile')}, "
             f"stack {summary.get('stack')}, this machine and server majors); make one with "
             f"`make loadtest WEEK={summary.get('week')} PROFILE={summary.get('profile')} "
-            f"STACK={summary.get('stack')} RUNS=5` then `make baseline RELEASE=x`")
+            f"STACK={summary.get('stack')} RUNS={CALIBRATED_RUNS}` then `make baseline RELEASE=x`")
 
 
 def alert_count_figures(this_run: Mapping[str, int], base_runs: Sequence[Mapping[str, int]] | None) -> dict[str, Any]:

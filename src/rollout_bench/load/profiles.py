@@ -51,8 +51,8 @@ LOAD_PROFILES: dict[str, LoadProfile] = {
         LoadProfile(
             "smoke", (("small", 30), ("worked-example", 6)), "smoke",
             {"LEGACY_POLL_INTERVAL_S": "2", "LEGACY_DEBOUNCE_S": "3", "UNIFIED_SETTLE_S": "3"},
-            drain_timeout_s=90.0, runs=5,
-            description="CI gate: 5 runs of 90 s over 36 tenants, enough new-path jobs to decide a p99 in weeks 4-7; legacy "
+            drain_timeout_s=90.0, runs=10,
+            description="CI gate: 10 runs of 90 s over 36 tenants, enough new-path jobs to decide a p99 in weeks 4-7; legacy "
                         "poll and debounce shortened so legacy work finishes",
         ),
         LoadProfile(

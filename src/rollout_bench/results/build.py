@@ -71,6 +71,7 @@ class RunRecord:
     production: ProductionModel | None = None
     phases: dict[str, float] = field(default_factory=dict)  # epoch seconds: load_start, load_end, drain_end
     floor: dict[str, Any] = field(default_factory=dict)  # pipeline.floor.measure_floor
+    machine_events: dict[str, Any] | None = None  # load.machine_events.events_between, load start to drain end
 
 
 def _queries_check(r: RunRecord, conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -208,7 +209,8 @@ def build_summary(r: RunRecord, conn: psycopg.Connection[Any]) -> tuple[dict[str
         "infrastructure": {**r.sampler.evidence(), "processes": len(r.exit_codes),
                            "processes_scraped": len(scraped), "process_exit_codes": r.exit_codes},
         "clock": {"negative_latencies": negative, "latencies_checked": len(attempts) + len(rows),
-                  "database_offset_ms": {when: o.to_dict() for when, o in r.clock.items()}},
+                  "database_offset_ms": {when: o.to_dict() for when, o in r.clock.items()},
+                  "machine_events": r.machine_events},
         "load": {"lateness_ms": client.get("lateness_ms", summarize(merge([]), "ms")),
                  "arrivals": r.load.arrivals(), "rate": r.load.offered_rate(),
                  "production": _production(r), "requests": r.load.request_totals(), "counts": r.load.counts,

@@ -33,6 +33,7 @@ import psutil
 
 from rollout_bench.paths import stack_state_dir
 from rollout_bench.stack.base import RunningStack
+from rollout_bench.stack.identity import boot_id, is_same_process, started_after_boot_s
 
 PR_SET_PDEATHSIG = 1
 TERM_GRACE_S = 5.0
@@ -61,9 +62,9 @@ def runs_dir() -> Path:
     return stack_state_dir() / "runs"
 
 
-def _start_time(pid: int) -> float | None:
+def _start(pid: int) -> float | None:
     try:
-        return psutil.Process(pid).create_time()
+        return started_after_boot_s(pid)
     except psutil.NoSuchProcess:
         return None
 
@@ -73,13 +74,14 @@ class RunRecord:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.create_time = _start_time(self.pid)
-        self.path = runs_dir() / f"{self.pid}-{int((self.create_time or 0) * 1000)}.json"
-        self.data: dict[str, Any] = {"pid": self.pid, "create_time": self.create_time, "children": [],
+        self.started_after_boot_s = _start(self.pid)
+        self.path = runs_dir() / f"{self.pid}-{int((self.started_after_boot_s or 0) * 1000)}.json"
+        self.data: dict[str, Any] = {"pid": self.pid, "boot_id": boot_id(),
+                                     "started_after_boot_s": self.started_after_boot_s, "children": [],
                                      "paths": [], "redis_prefixes": []}
 
     def add_child(self, pid: int, name: str) -> None:
-        self.data["children"].append({"pid": pid, "create_time": _start_time(pid), "name": name})
+        self.data["children"].append({"pid": pid, "started_after_boot_s": _start(pid), "name": name})
         self._write()
 
     def add_path(self, path: Path) -> None:
@@ -123,11 +125,12 @@ def record_redis_prefix(redis_url: str, prefix: str) -> None:
     run_record().add_redis_prefix(redis_url, prefix)
 
 
-def _alive(pid: int, create_time: float | None) -> psutil.Process | None:
+def _alive(pid: int, started: float | None, boot: str) -> psutil.Process | None:
+    """The recorded process when it still runs (recorded in this boot, same start)."""
+    if boot != boot_id() or not is_same_process(pid, started):
+        return None
     try:
         proc = psutil.Process(pid)
-        if create_time is not None and abs(proc.create_time() - create_time) > 0.01:
-            return None
         return None if proc.status() == psutil.STATUS_ZOMBIE else proc
     except psutil.NoSuchProcess:
         return None
@@ -188,10 +191,11 @@ def end_orphans() -> list[str]:
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
             continue
-        if data.get("pid") == os.getpid() or _alive(int(data["pid"]), data.get("create_time")):
+        boot = str(data.get("boot_id", ""))
+        if data.get("pid") == os.getpid() or _alive(int(data["pid"]), data.get("started_after_boot_s"), boot):
             continue  # its runner is still running: not an orphan
         for child in data.get("children", []):
-            proc = _alive(int(child["pid"]), child.get("create_time"))
+            proc = _alive(int(child["pid"]), child.get("started_after_boot_s"), boot)
             if proc is not None:
                 _end(proc)
                 done.append(f"ended {child['name']} (pid {child['pid']}) of dead run {data['pid']}")

@@ -23,6 +23,7 @@ import psutil
 
 from rollout_bench.errors import InfrastructureError
 from rollout_bench.stack.health import one_line
+from rollout_bench.stack.identity import is_same_process, started_after_boot_s
 from rollout_bench.stack.orphans import record_child
 
 PR_SET_PDEATHSIG = 1
@@ -52,7 +53,7 @@ def log_tail(path: Path, lines: int = 1) -> str:
 
 @dataclass
 class ServerProcess:
-    """One server: how it was started and which process it is (pid + create_time, so a
+    """One server: how it was started and which process it is (pid + its start after boot, so a
     reused pid is never taken for it)."""
 
     name: str
@@ -64,7 +65,7 @@ class ServerProcess:
     gid: int | None = None
     detached: bool = False
     pid: int | None = None
-    create_time: float | None = None
+    started_after_boot_s: float | None = None  # which process the pid is (stack/identity.py)
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
     _returncode: int | None = field(default=None, repr=False, compare=False)
 
@@ -82,7 +83,7 @@ class ServerProcess:
                 raise InfrastructureError(
                     f"embedded {self.name} cannot start {self.argv[0]}: {one_line(exc)}") from None
         self.pid = self._popen.pid
-        self.create_time = psutil.Process(self.pid).create_time()
+        self.started_after_boot_s = started_after_boot_s(self.pid)
         if not self.detached:  # a detached server is stack up's, recorded in its state file
             record_child(self.pid, f"embedded {self.name}")
 
@@ -91,9 +92,12 @@ class ServerProcess:
         if self.pid is None:
             return None
         try:
-            proc = psutil.Process(self.pid)
-            if self.create_time is not None and abs(proc.create_time() - self.create_time) > 0.01:
+            if self._popen is not None and self._popen.poll() is not None:
+                self._reap()  # our own child, exited: its pid is free again
                 return None
+            if self._popen is None and not is_same_process(self.pid, self.started_after_boot_s):
+                return None  # a recorded pid that another process reuses (our own child keeps its pid)
+            proc = psutil.Process(self.pid)
             if proc.status() == psutil.STATUS_ZOMBIE:
                 self._reap()
                 return None
@@ -129,25 +133,29 @@ class ServerProcess:
             psutil.wait_procs(leftovers, timeout=timeout)
         self._reap()
         self.pid = None
-        self.create_time = None
+        self.started_after_boot_s = None
 
     def _reap(self) -> None:
         if self._popen is not None:
-            self._returncode = self._popen.wait(timeout=STOP_TIMEOUT_S)
+            try:
+                self._returncode = self._popen.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:  # still running although it was asked to stop
+                self._popen.kill()
+                self._returncode = self._popen.wait(timeout=STOP_TIMEOUT_S)
             self._popen = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "argv": self.argv, "log_path": str(self.log_path),
                 "stop_signal": int(self.stop_signal), "kill_signal": int(self.kill_signal),
                 "uid": self.uid, "gid": self.gid, "detached": self.detached,
-                "pid": self.pid, "create_time": self.create_time}
+                "pid": self.pid, "started_after_boot_s": self.started_after_boot_s}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ServerProcess:
         return cls(name=data["name"], argv=list(data["argv"]), log_path=Path(data["log_path"]),
                    stop_signal=int(data["stop_signal"]), kill_signal=int(data["kill_signal"]),
                    uid=data["uid"], gid=data["gid"], detached=bool(data["detached"]),
-                   pid=data["pid"], create_time=data["create_time"])
+                   pid=data["pid"], started_after_boot_s=data.get("started_after_boot_s"))
 
 
 def _wait_gone(proc: psutil.Process, timeout: float) -> bool:
