@@ -5,6 +5,7 @@ call a regression with these runs: what the comparison can see at best."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from rollout_bench.compare.releases import Comparison
@@ -42,7 +43,7 @@ def render(comparison: Comparison) -> str:
     c = comparison
     title = (f"base {c.base.name} ({len(c.base.summaries)} runs)  ->  head {c.head.name} "
              f"({len(c.head.summaries)} runs); regression = ratio > {c.factor:g} and one-sided p below "
-             f"{ALPHA:g} after Holm across the latency rows")
+             f"{ALPHA:g} after Holm across the latency rows, against 'slower by at most x{math.sqrt(c.factor):.3f}'")
     lines = [title, table(c.rows)]
     lines += [f"context differs (refusing): {d}" for d in c.refusing]
     lines += [f"context differs: {d}" for d in c.other_differences]

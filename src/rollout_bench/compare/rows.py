@@ -9,6 +9,7 @@ value is a regression.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -66,8 +67,8 @@ def latency_rows(base: Sequence[RunSamples], head: Sequence[RunSamples], factor:
             extra = [_figures(group, metric, path) for group in spread]
             for _, statistic, quantile in (row for row in LATENCY_ROWS if row[0] == metric):
                 others = [[f[quantile] for f in group] for group in extra]
-                test = (compare_figures([f[quantile] for f in b], [f[quantile] for f in h], others)
-                        if b and h else None)
+                test = (compare_figures([f[quantile] for f in b], [f[quantile] for f in h], others,
+                                        margin=math.sqrt(factor)) if b and h else None)
                 base_value = float(np.exp(np.mean([f[quantile].log_quantile for f in b]))) if b else None
                 pending.append((metric, path, statistic, base_value, test))
     tested = [test for *_, test in pending if test is not None]

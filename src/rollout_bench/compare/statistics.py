@@ -14,10 +14,19 @@ has two parts:
 
 The difference of the mean thetas, head minus base, has variance
 (v_head + tau^2) / m + (v_base + tau^2) / k for m head and k base runs, so a head of one run
-is compared with the baseline's observed run-to-run noise. The test is one-sided (is the
-head slower?), a Student t with the between-run degrees of freedom (the spread is known
-from few runs; Satterthwaite's larger df cried wolf in the calibration). The ratio is exp(difference): the ratio of
-the geometric means of the runs' quantiles.
+is compared with the baseline's observed run-to-run noise. The test is one-sided, a Student
+t with the between-run degrees of freedom (the spread is known from few runs;
+Satterthwaite's larger df cried wolf in the calibration). The ratio is exp(difference): the
+ratio of the geometric means of the runs' quantiles.
+
+The test is against a minimum effect (`margin`, a ratio): its null is "the head is slower
+by at most the margin", not "the head is not slower". The rows use the square root of the
+factor, the midpoint in log terms between no change and the factor (1.049 for 1.10). A
+true change within the margin is then flagged at most alpha of the time whatever the number
+of runs: more runs sharpen the detection of a change beyond the factor without flagging
+ever smaller ones. (With the plain null, ten runs a side flagged a planted 5 % slowdown in
+8 % of the calibration's comparisons: the test was right that the head was slower, and the
+ratio's own noise carried it past 1.10.)
 
 A row is a regression only when the ratio exceeds the factor AND its p-value survives
 Holm's step-down correction across every latency row of the comparison.
@@ -60,11 +69,12 @@ class RowTest:
     spread_known: bool  # False when no side had two runs: the interval is within-run only
     standard_error: float = 0.0  # of the log ratio
     df: float = math.inf
+    margin: float = 1.0  # the null's largest slowdown (a ratio; 1: "not slower")
 
     def smallest_flagged(self, alpha: float) -> float:
         """The ratio this row needs to reach p < alpha: what it can see at best."""
         distribution = stats.norm if math.isinf(self.df) else stats.t(self.df)
-        return math.exp(float(distribution.ppf(1 - alpha)) * self.standard_error)
+        return self.margin * math.exp(float(distribution.ppf(1 - alpha)) * self.standard_error)
 
 
 def _sorted_quantile(sorted_rows: np.ndarray, quantile: float) -> np.ndarray:
@@ -103,13 +113,16 @@ def run_figure(values: Sequence[float], quantile: float, *, seed: int = 0, resam
 
 
 def compare_figures(base: Sequence[RunFigure], head: Sequence[RunFigure],
-                    others: Sequence[Sequence[RunFigure]] = ()) -> RowTest:
+                    others: Sequence[Sequence[RunFigure]] = (), margin: float = 1.0) -> RowTest:
     """The run-level test of one row (see the module docstring). `others`: runs of other
     stored releases of the same context, which add what they know of the run-to-run
-    spread (their own means do not enter the difference)."""
+    spread (their own means do not enter the difference). `margin` (>= 1): p_regression
+    tests "the head is slower by at most margin", p_improvement "faster by at most margin"."""
     k, m = len(base), len(head)
     if k == 0 or m == 0:
         raise ValueError("compare_figures needs at least one run on each side")
+    if not margin >= 1.0:
+        raise ValueError(f"margin {margin} is below 1: a margin is the largest change the null allows")
     base_theta = np.array([f.log_quantile for f in base])
     head_theta = np.array([f.log_quantile for f in head])
     v_base = float(np.mean([f.within_variance for f in base]))
@@ -125,20 +138,21 @@ def compare_figures(base: Sequence[RunFigure], head: Sequence[RunFigure],
     tau2 = max(0.0, squares / df_between - within_mean) if df_between else 0.0
     difference = float(head_theta.mean() - base_theta.mean())
     variance = (v_head + tau2) / m + (v_base + tau2) / k
+    shift = math.log(margin)
     if variance <= 0:  # identical constant samples on every run: no noise at all
         ratio = math.exp(difference)
-        return RowTest(ratio, ratio, ratio, 0.0 if difference > 0 else 1.0, 0.0 if difference < 0 else 1.0,
-                       k, m, 0.0, df_between > 0)
+        return RowTest(ratio, ratio, ratio, 0.0 if difference > shift else 1.0,
+                       0.0 if difference < -shift else 1.0, k, m, 0.0, df_between > 0, margin=margin)
     # Student t on the runs: tau^2 is known from df_between degrees of freedom only, and that
     # is what the test is allowed (Satterthwaite's larger df cried wolf in the calibration).
     df = float(df_between) if df_between else math.inf
     scale = math.sqrt(variance)
-    t = difference / scale
     distribution = stats.norm if math.isinf(df) else stats.t(df)
     half = float(distribution.ppf(0.5 + LEVEL / 2)) * scale
     return RowTest(math.exp(difference), math.exp(difference - half), math.exp(difference + half),
-                   float(distribution.sf(t)), float(distribution.cdf(t)), k, m, math.sqrt(tau2), df_between > 0,
-                   scale, df)
+                   float(distribution.sf((difference - shift) / scale)),
+                   float(distribution.cdf((difference + shift) / scale)), k, m, math.sqrt(tau2), df_between > 0,
+                   scale, df, margin)
 
 
 def holm(p_values: Sequence[float], alpha: float = 0.05) -> list[bool]:

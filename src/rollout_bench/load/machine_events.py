@@ -66,8 +66,9 @@ def read_mark(records: list[tuple[int, str]] | None = None) -> MachineMark:
 def events_between(start: MachineMark, end: MachineMark) -> dict[str, Any]:
     """{"vm_fork": True/False (None: the kernel log could not be read), "wall_clock_step_ms": x}."""
     unreadable = start.last_vm_fork_seq is None or end.last_vm_fork_seq is None
+    step_ms = round((end.wall_minus_monotonic_s - start.wall_minus_monotonic_s) * 1000.0, 3) + 0.0  # no -0.0
     return {"vm_fork": None if unreadable else end.last_vm_fork_seq != start.last_vm_fork_seq,
-            "wall_clock_step_ms": round((end.wall_minus_monotonic_s - start.wall_minus_monotonic_s) * 1000.0, 3)}
+            "wall_clock_step_ms": step_ms}
 
 
 def disturbance_reason(events: dict[str, Any] | None) -> str:
