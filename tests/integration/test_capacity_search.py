@@ -53,7 +53,7 @@ def test_a_short_search_writes_its_result_and_plot(stack_urls, tmp_path: Path) -
     _replayed(capacity.steps, SearchLimits(start=2.0, max_steps=3, repeats=0, budget_s=1e9))
     for step in capacity.steps:
         assert [c.name for c in step.checks] == ["latency", "backlog_depth", "backlog_age", "errors", "generator",
-                                                 "processes"]
+                                                 "processes", "machine"]
         assert all(c.samples > 0 or c.passed is None for c in step.checks), step.checks
         assert step.generator["planned"] > 0 and step.drain["action"] and step.wall_s > 0
         assert step.cpu["samples"] > 0 and "worker-0" in step.cpu["by_process"]

@@ -167,14 +167,17 @@ def gradual_rollback(out: Path, progress: Callable[[str], None]) -> DrillResult:
                     observations["back_changes"] = evidence.alert_changes(ctx, moved, step.started)
                 step.ended = time.time()
         totals = ctx.drain(load.jobs, DRAIN_S)
-        syncs = set(evidence.sync_enqueued_at(load.jobs))
+        enqueued = evidence.sync_enqueued_at(load.jobs)
+        syncs = set(enqueued)
+        switches = [(s.started, s.restarted) for s in steps]
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:  # legacy analyzers commit one by one: wait for all four
-            verdict = evidence.analyses_per_sync(evidence.analyses(ctx), syncs)
+            verdict = evidence.analyses_per_sync(evidence.analyses(ctx), syncs, switches, enqueued)
             if not verdict["missing"] and not verdict["partial"]:
                 break
             time.sleep(1)
-        observations["analyses_per_sync"] = evidence.analyses_per_sync(evidence.analyses(ctx), syncs)
+        observations["analyses_per_sync"] = evidence.analyses_per_sync(evidence.analyses(ctx), syncs, switches,
+                                                                       enqueued)
         observations["job_runs"] = [(str(k), str(t), str(p), float(at))
                                     for k, t, p, at in ctx.query("drills/job_runs_between", (drill_start - 60, time.time()))]
         observations["analyses"] = evidence.analyses(ctx)
