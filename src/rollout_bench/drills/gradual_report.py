@@ -78,9 +78,9 @@ def judge(result: DrillResult, ctx: DrillContext, steps: list[Step], load: Stead
     per_sync = observations["analyses_per_sync"]
     syncs = sum(v for k, v in per_sync.items() if k != "examples")
     not_once = {k: v for k, v in per_sync.items() if k != "once" and v}  # counts by kind, and examples
-    settled = per_sync["once"] + per_sync["again_at_switch"]
+    settled = per_sync["once"] + per_sync["in_flight_at_switch"]
     result.check("syncs analysed exactly once (one path; all four legacy analyzers once, or unified once), "
-                 "or again at a switch (flushed by the stopping legacy analyzers, completed on the new path)",
+                 "or analysed while in flight at a switch (counted, shapes in the examples)",
                  f"== {syncs}", f"{settled} {not_once}" if not_once else settled, settled == syncs)
     dupes = observations["duplicates"]
     result.check("active alerts per (entity, type, subject) > 1", "== 0", len(dupes), not dupes)
