@@ -79,8 +79,8 @@ def _restart(ctx: DrillContext, load: SteadyLoad, step: Step, index: int) -> Non
     step.handover_keys = asyncio.run(_queue_on_bullmq(ctx, load, leaving, index)) if leaving else []
     for role in ALL_ROLES:
         ctx.supervisor.start(role)
+    ctx.routing = step.after  # before the stamp: every job routed after `restarted` follows the new flags
     step.restarted = time.time()
-    ctx.routing = step.after
     ctx.progress(f"gradual-rollback: {step.label}: restarted in {step.restarted - step.started:.1f} s, "
                  f"{len(step.handover_keys)} jobs of {leaving or 'no tenant'} left on BullMQ")
 

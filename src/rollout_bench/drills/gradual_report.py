@@ -24,8 +24,9 @@ def _judge_step(result: DrillResult, ctx: DrillContext, step: Step, until: float
     ids = [t.tenant_id for t in ctx.tenants]
     before, after = cohort.new_path_cohort(step.before, ids), cohort.new_path_cohort(step.after, ids)
     expected_left = cohort.expected_leavers(step.before, step.after, ids)
-    window = {str(j["job_key"]): float(j["at"]) for j in load.jobs
-              if step.restarted <= float(j["at"]) < step.ended and not str(j["job_key"]).startswith("drill-handover-")}
+    window = {str(j["job_key"]): float(j["at"]) for j in load.jobs  # routed after the switch (drills/load.py)
+              if step.restarted <= float(j.get("routed_at", j["at"])) < step.ended
+              and not str(j["job_key"]).startswith("drill-handover-")}
     syncs = {key.split(":")[0] for key in window}
     runs = observations["job_runs"]
     seen = cohort.observe(runs, window, step.restarted,

@@ -66,6 +66,7 @@ class SteadyLoad:
                 tenant = self.tenants[index % len(self.tenants)]
                 jobs = sync_jobs(tenant.tenant_id, tenant.data_source_id, f"drill-{index:05d}",
                                  datetime.now(timezone.utc).isoformat())
+                routed_at = time.time()  # before the routing is read: a job routed after a switch is stamped after it
                 path = path_for(self.routing(), tenant.tenant_id)
                 try:
                     if path == "unified":
@@ -73,7 +74,8 @@ class SteadyLoad:
                     else:
                         with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
                             enqueue_legacy(conn, jobs)
-                    self.jobs += [{"job_key": j.job_key, "path": path, "at": time.time()} for j in jobs]
+                    self.jobs += [{"job_key": j.job_key, "path": path, "at": time.time(), "routed_at": routed_at}
+                                  for j in jobs]
                 except CONNECTION_ERRORS as exc:  # the server is down: the arrival is refused, and counted
                     self.refusals.append((time.time(), type(exc).__name__))
                 except Exception as exc:  # noqa: BLE001 - recorded and failing the drill, never a refusal
