@@ -63,3 +63,16 @@ def test_this_machines_kernel_log_reads_when_allowed() -> None:
     assert records, "the kernel log was readable but gave no record"
     sequences = [seq for seq, _ in records]
     assert sequences == sorted(sequences)
+
+
+def test_a_series_runs_again_only_a_run_the_machine_spoiled() -> None:
+    """Seen in CI here: a VM fork, then the clock corrected in steps of 506 and 268 ms over
+    the next runs, each with generator lateness of about the step."""
+    forked = {"clock": {"machine_events": {"vm_fork": True, "wall_clock_step_ms": 3987.1}}}
+    stepped = {"clock": {"machine_events": {"vm_fork": False, "wall_clock_step_ms": 268.0}}}
+    busy = {"run_id": "r", "cpu": {"cores": 2, "machine": {"mean": 90.0}, "processes": {}},
+            "clock": {"machine_events": {"vm_fork": False, "wall_clock_step_ms": 0.0}}}
+    assert "snapshotted" in events.void_run_reason(forked)
+    assert "stepped by +268 ms" in events.void_run_reason(stepped)
+    assert events.void_run_reason(busy) == "" and disturbance(busy)  # other work: disturbed, not void
+    assert events.void_run_reason({}) == ""

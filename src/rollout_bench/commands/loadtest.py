@@ -48,24 +48,36 @@ def run(args: argparse.Namespace) -> int:
 
         CapacityRun(CapacityOptions(week=week, path="mix", stack=args.stack, release=args.release,
                                     seed=args.seed)).run()
+    from rollout_bench.load.machine_events import void_run_reason
+    from rollout_bench.results.store import read_summary
+
     codes: list[int] = []
     folders: list[Path] = []
-    for done in range(runs):
+    void: list[str] = []  # runs the machine itself spoiled (a VM snapshot, a clock step): run again
+    while len(folders) < runs:
         earlier = tuple(f for f in folders if (f / "samples.json.gz").is_file())  # runs that can be compared
-        this_and_later = runs - done
+        this_and_later = runs - len(folders)
         run = LoadtestRun(dataclasses.replace(options, series_earlier=earlier,
                                               series_runs=len(earlier) + this_and_later))
-        codes.append(run.execute())
+        code = run.execute()
+        summary = read_summary(run.out) if (run.out / "summary.json").is_file() else None
+        reason = void_run_reason(summary) if summary else ""
+        if reason and runs > 1 and len(void) < runs:
+            void.append(f"{run.out.name}: {reason}")
+            print(f"series: run {run.out.name} is void, {reason}; it is run again ({len(void)} of at most {runs})")
+            continue
+        codes.append(code)
         folders.append(run.out)
-        if (run.out / "summary.json").is_file():
+        if summary:
             from rollout_bench.compare.output import regression_lines
-            from rollout_bench.results.store import read_summary
 
-            print(regression_lines(read_summary(run.out)))
+            print(regression_lines(summary))
     if runs > 1:
         from rollout_bench.compare.figures import series_comparison
         from rollout_bench.results.store import write_series
 
         print(f"series of {runs} runs: {write_series(folders)} (exit codes {codes})")
+        if void:
+            print(f"void runs, run again: {'; '.join(void)}")
         print(series_comparison([f for f in folders if (f / "summary.json").is_file()]))
     return max(codes)

@@ -82,3 +82,10 @@ def disturbance_reason(events: dict[str, Any] | None) -> str:
     if abs(step) > WALL_CLOCK_STEP_LIMIT_MS:
         return f"the wall clock stepped by {step:+.0f} ms during the run (more than {WALL_CLOCK_STEP_LIMIT_MS:.0f} ms)"
     return ""
+
+
+def void_run_reason(summary: dict[str, Any]) -> str:
+    """Why a run of a series is void and is run again ('' when it counts): an event of the
+    machine itself, which nothing in the pipeline can cause. Other work on the machine is
+    not a reason: that run stays in the series, disturbed (load/cpu.py)."""
+    return disturbance_reason((summary.get("clock") or {}).get("machine_events"))
