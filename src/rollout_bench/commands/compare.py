@@ -14,7 +14,6 @@ import shutil
 from rollout_bench.compare import CALIBRATED_RUNS as DEFAULT_BASELINE_RUNS
 
 
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     compare = sub.add_parser("compare", help="compare a run or release with a stored release")
     compare.add_argument("--base", required=True, help="release name or run id")

@@ -176,11 +176,11 @@ def gradual_rollback(out: Path, progress: Callable[[str], None]) -> DrillResult:
             if not verdict["missing"] and not verdict["partial"]:
                 break
             time.sleep(1)
-        observations["analyses_per_sync"] = evidence.analyses_per_sync(evidence.analyses(ctx), syncs, switches,
-                                                                       enqueued)
+        analyses = evidence.analyses(ctx)
+        observations["analyses_per_sync"] = evidence.analyses_per_sync(analyses, syncs, switches, enqueued)
         observations["job_runs"] = [(str(k), str(t), str(p), float(at))
                                     for k, t, p, at in ctx.query("drills/job_runs_between", (drill_start - 60, time.time()))]
-        observations["analyses"] = evidence.analyses(ctx)
+        observations["analyses"] = analyses
         observations["duplicates"] = ctx.query("drills/active_alert_duplicates")
         observations["handover_log"] = evidence.handover_log_lines(out / "logs", drill_start)
         if excluded.user:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import psutil
 
 from rollout_bench.load.background import BackgroundSampler
-from rollout_bench.load.machine_events import disturbance_reason
+from rollout_bench.load.machine_events import void_run_reason
 
 SERVER_NAMES = ("postgres", "redis-server", "nats-server")
 SATURATED_PERCENT = 90.0
@@ -137,7 +137,7 @@ def disturbance(summary: dict[str, Any]) -> str:
     """Why a run's latencies are not comparable with another's ('' when it had the machine
     to itself, or when nothing about its CPU was recorded): other work on the machine, or an
     event of the machine itself (load/machine_events.py)."""
-    event = disturbance_reason((summary.get("clock") or {}).get("machine_events"))
+    event = void_run_reason(summary)
     if event:
         return f"run {summary.get('run_id')}: {event}"
     foreign = foreign_mean(summary.get("cpu") or {})
